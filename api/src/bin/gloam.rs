@@ -1,0 +1,287 @@
+//! The `gloam` command-line tool.
+
+use anyhow::{Context, Result, anyhow, bail};
+use gloam::{Config, Engine, Linker, Module, Store, Trap, Val, ValType, WasmBacktrace};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage:
+  gloam run FILE.(wasm|wat) [--invoke NAME] [ARGS...]   run a module (prints the results)
+  gloam validate FILE                                   validate a module
+  gloam disas FILE [--func N|NAME]                      print the register bytecode
+  gloam wast FILES... [--mode interp] [-v]              run spec test scripts
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("validate") => validate(&args[1..]),
+        Some("disas") => disas(&args[1..]),
+        Some("wast") => wast(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            eprint!("{USAGE}");
+            Ok(ExitCode::from(2))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints an error; a trap is shown as its message followed by the wasm backtrace.
+fn report(e: &anyhow::Error) {
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        eprintln!("error: {trap}");
+        if let Some(bt) = e.downcast_ref::<WasmBacktrace>() {
+            eprint!("{bt}");
+        }
+    } else {
+        eprintln!("error: {e:#}");
+    }
+}
+
+fn engine() -> Result<Engine> {
+    Engine::new(&Config::new())
+}
+
+fn run(args: &[String]) -> Result<ExitCode> {
+    let mut file = None;
+    let mut invoke = None;
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--invoke" => {
+                invoke = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--invoke needs a name"))?
+                        .clone(),
+                )
+            }
+            "--" => rest.extend(it.by_ref().cloned()),
+            _ if file.is_none() => file = Some(PathBuf::from(a)),
+            _ => rest.push(a.clone()),
+        }
+    }
+    let file = file.ok_or_else(|| anyhow!("run: missing FILE\n{USAGE}"))?;
+    let engine = engine()?;
+    let module = Module::from_file(&engine, &file)?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("host", "print_i32", |x: i32| println!("{x}"))?;
+    linker.func_wrap("host", "print_i64", |x: i64| println!("{x}"))?;
+    linker.func_wrap("host", "print_f32", |x: f32| println!("{x}"))?;
+    linker.func_wrap("host", "print_f64", |x: f64| println!("{x}"))?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let name = match invoke {
+        Some(n) => n,
+        None if instance.get_func(&mut store, "_start").is_some() => "_start".to_string(),
+        None => return Ok(ExitCode::SUCCESS),
+    };
+    let func = instance
+        .get_func(&mut store, &name)
+        .ok_or_else(|| anyhow!("no exported function named `{name}`"))?;
+    let ty = func.ty(&store);
+    if rest.len() != ty.params().len() {
+        bail!(
+            "`{name}` takes {} arguments ({ty}), {} given",
+            ty.params().len(),
+            rest.len()
+        );
+    }
+    let params = ty
+        .params()
+        .iter()
+        .zip(&rest)
+        .map(|(t, s)| parse_arg(*t, s))
+        .collect::<Result<Vec<_>>>()?;
+    let mut results = vec![Val::I32(0); ty.results().len()];
+    func.call(&mut store, &params, &mut results)?;
+    for r in &results {
+        println!("{}", show(r));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_int(s: &str) -> Result<i128> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let v = match digits.strip_prefix("0x") {
+        Some(h) => i128::from_str_radix(h, 16),
+        None => digits.parse::<i128>(),
+    }
+    .with_context(|| format!("invalid integer `{s}`"))?;
+    Ok(if neg { -v } else { v })
+}
+
+fn parse_arg(ty: ValType, s: &str) -> Result<Val> {
+    Ok(match ty {
+        ValType::I32 => {
+            let v = parse_int(s)?;
+            if !(i32::MIN as i128..=u32::MAX as i128).contains(&v) {
+                bail!("`{s}` does not fit in i32");
+            }
+            Val::I32(v as i32)
+        }
+        ValType::I64 => {
+            let v = parse_int(s)?;
+            if !(i64::MIN as i128..=u64::MAX as i128).contains(&v) {
+                bail!("`{s}` does not fit in i64");
+            }
+            Val::I64(v as i64)
+        }
+        ValType::F32 => Val::F32(
+            s.parse::<f32>()
+                .with_context(|| format!("invalid f32 `{s}`"))?
+                .to_bits(),
+        ),
+        ValType::F64 => Val::F64(
+            s.parse::<f64>()
+                .with_context(|| format!("invalid f64 `{s}`"))?
+                .to_bits(),
+        ),
+        other => bail!("cannot pass a {other} argument from the command line"),
+    })
+}
+
+fn show(v: &Val) -> String {
+    match v {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(b) => f32::from_bits(*b).to_string(),
+        Val::F64(b) => f64::from_bits(*b).to_string(),
+        Val::V128(x) => format!("{:#034x}", x.as_u128()),
+        Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
+        Val::FuncRef(Some(_)) => "funcref".to_string(),
+        Val::ExternRef(Some(_)) => "externref".to_string(),
+    }
+}
+
+fn validate(args: &[String]) -> Result<ExitCode> {
+    let [file] = args else {
+        bail!("validate: expected one FILE\n{USAGE}")
+    };
+    Module::from_file(&engine()?, file)?;
+    println!("ok");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn disas(args: &[String]) -> Result<ExitCode> {
+    let mut file = None;
+    let mut only = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--func" => {
+                only = Some(
+                    it.next()
+                        .ok_or_else(|| anyhow!("--func needs N or NAME"))?
+                        .clone(),
+                )
+            }
+            _ => file = Some(a.clone()),
+        }
+    }
+    let file = file.ok_or_else(|| anyhow!("disas: missing FILE\n{USAGE}"))?;
+    let module = Module::from_file(&engine()?, &file)?;
+    let core = module.core();
+    let mut shown = 0;
+    for def in 0..core.num_defined_funcs() {
+        let index = core.num_imported_funcs + def;
+        let name = core.func_name(index).map(str::to_string).or_else(|| {
+            core.exports
+                .iter()
+                .find(|e| e.kind == gloam_interp::module::ExportKind::Func && e.index == index)
+                .map(|e| e.name.clone())
+        });
+        if let Some(sel) = &only
+            && sel != &index.to_string()
+            && Some(sel) != name.as_ref()
+        {
+            continue;
+        }
+        shown += 1;
+        let code = core
+            .code(def)
+            .map_err(|e| anyhow!("function {index}: {e}"))?;
+        println!(
+            "func {index}{} {}  ; frame {} cells ({} params, {} locals)",
+            name.map(|n| format!(" ${n}")).unwrap_or_default(),
+            core.func_type(index),
+            code.frame_size,
+            code.param_cells,
+            code.local_cells
+        );
+        for (pc, instr) in code.code.iter().enumerate() {
+            println!("  {pc:>5}: {instr}");
+        }
+        println!();
+    }
+    if shown == 0 {
+        bail!("no function matches {}", only.unwrap_or_default());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn wast(args: &[String]) -> Result<ExitCode> {
+    let mut files = Vec::new();
+    let mut verbose = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--mode" => match it.next().map(String::as_str) {
+                Some("interp") => {}
+                Some(m) => bail!("unknown mode `{m}` (this build has: interp)"),
+                None => bail!("--mode needs a value"),
+            },
+            "-v" | "--verbose" => verbose = true,
+            _ => files.push(PathBuf::from(a)),
+        }
+    }
+    if files.is_empty() {
+        bail!("wast: no files\n{USAGE}");
+    }
+    let config = Config::new();
+    let (mut passed, mut failed) = (0, 0);
+    for file in &files {
+        match gloam::wast::run_wast_file(Path::new(file), &config) {
+            Ok(stats) => {
+                if verbose {
+                    println!(
+                        "{}: {} passed, {} failed",
+                        file.display(),
+                        stats.passed,
+                        stats.failed
+                    );
+                }
+                for f in &stats.failures {
+                    println!("  FAIL {f}");
+                }
+                passed += stats.passed;
+                failed += stats.failed;
+            }
+            Err(e) => {
+                println!("  FAIL {}: {e:#}", file.display());
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,55 @@
+//! `Engine` and `Config`.
+
+use gloam_interp::{EngineCore, RuntimeConfig};
+use std::sync::Arc;
+
+/// Global configuration of an [`Engine`].
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub(crate) runtime: RuntimeConfig,
+}
+
+impl Config {
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Maximum number of nested wasm calls before a `call stack exhausted` trap.
+    pub fn max_call_depth(&mut self, depth: usize) -> &mut Self {
+        self.runtime.max_call_depth = depth;
+        self
+    }
+
+    /// Maximum size of a store's value stack in bytes (rounded down to 8-byte cells).
+    /// Like wasmtime's option of the same name, running out is a stack-exhaustion trap.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.runtime.max_stack_cells = (bytes / 8).max(16);
+        self
+    }
+
+    /// Translate every function when the module is created, instead of on first call.
+    /// Validation always covers the whole module either way.
+    pub fn eager_translation(&mut self, eager: bool) -> &mut Self {
+        self.runtime.eager_translation = eager;
+        self
+    }
+}
+
+/// Compilation environment shared by modules and stores.
+#[derive(Clone, Debug, Default)]
+pub struct Engine {
+    pub(crate) inner: Arc<EngineCore>,
+}
+
+impl Engine {
+    pub fn new(config: &Config) -> anyhow::Result<Engine> {
+        Ok(Engine {
+            inner: Arc::new(EngineCore::new(config.runtime.clone())),
+        })
+    }
+
+    /// Whether two handles refer to the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+}

@@ -1,0 +1,451 @@
+//! Functions: `Func`, `TypedFunc`, and the traits that map Rust types to wasm types.
+
+use crate::store::{AsContext, AsContextMut, Caller};
+use crate::values::{ExternRef, Rooted, Val};
+use anyhow::{Result, anyhow, bail};
+use gloam_interp::{FuncType, HostFunc, StoreInner, ValType};
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A function of a store: wasm or host.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Func {
+    store_id: u64,
+    addr: u32,
+}
+
+/// A host function over store data `T`, before it is placed in a store.
+pub(crate) type TypedHost<T> =
+    Arc<dyn Fn(&mut StoreInner, &mut T, &mut [u64]) -> Result<()> + Send + Sync>;
+
+/// Erases `T` so the core can call the function.
+pub(crate) fn erase<T: 'static>(f: TypedHost<T>) -> HostFunc {
+    Arc::new(
+        move |inner: &mut StoreInner, data: &mut dyn Any, cells: &mut [u64]| {
+            let data = data
+                .downcast_mut::<T>()
+                .ok_or_else(|| anyhow!("host function called with a store of another data type"))?;
+            f(inner, data, cells)
+        },
+    )
+}
+
+/// Cells for a call: on the host stack when small, so calls do not allocate.
+pub(crate) enum CallCells {
+    Inline([u64; 16], usize),
+    Heap(Vec<u64>),
+}
+
+impl CallCells {
+    pub(crate) fn new(n: usize) -> CallCells {
+        if n <= 16 {
+            CallCells::Inline([0; 16], n)
+        } else {
+            CallCells::Heap(vec![0; n])
+        }
+    }
+    pub(crate) fn as_mut(&mut self) -> &mut [u64] {
+        match self {
+            CallCells::Inline(a, n) => &mut a[..*n],
+            CallCells::Heap(v) => v,
+        }
+    }
+}
+
+impl Func {
+    pub(crate) fn from_addr(store_id: u64, addr: u32) -> Func {
+        Func { store_id, addr }
+    }
+
+    pub(crate) fn from_cell(store_id: u64, cell: u64) -> Option<Func> {
+        (cell != 0).then(|| Func {
+            store_id,
+            addr: (cell - 1) as u32,
+        })
+    }
+
+    pub(crate) fn addr(&self, store: &StoreInner) -> Result<u32> {
+        if self.store_id != store.id() {
+            bail!("function used with the wrong store");
+        }
+        Ok(self.addr)
+    }
+
+    pub(crate) fn cell(&self, store: &StoreInner) -> Result<u64> {
+        Ok(self.addr(store)? as u64 + 1)
+    }
+
+    /// A host function with a dynamic signature.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let ctx = store.as_context_mut();
+        let host = erase(dynamic_host(ty.clone(), func));
+        let addr = ctx.inner.add_host_func(ty, host);
+        Func {
+            store_id: ctx.inner.id(),
+            addr,
+        }
+    }
+
+    /// A host function whose signature comes from the closure's Rust types.
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Func {
+        let ctx = store.as_context_mut();
+        let (ty, host) = func.into_host();
+        let addr = ctx.inner.add_host_func(ty, erase(host));
+        Func {
+            store_id: ctx.inner.id(),
+            addr,
+        }
+    }
+
+    /// The function's signature.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let ctx = store.as_context();
+        match self.addr(ctx.inner) {
+            Ok(addr) => ctx.inner.func_type(addr),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Calls the function with dynamically typed arguments.
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let ctx = store.as_context_mut();
+        let addr = self.addr(ctx.inner)?;
+        let ty = ctx.inner.func_type(addr);
+        if params.len() != ty.params().len() {
+            bail!(
+                "expected {} arguments, got {}",
+                ty.params().len(),
+                params.len()
+            );
+        }
+        if results.len() != ty.results().len() {
+            bail!(
+                "expected {} results, got {}",
+                ty.results().len(),
+                results.len()
+            );
+        }
+        let mut cells = CallCells::new(ty.params().len().max(ty.results().len()));
+        for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
+            if p.ty() != *t {
+                bail!("argument {i}: expected {t}, got {}", p.ty());
+            }
+            cells.as_mut()[i] = p.to_cell(ctx.inner)?;
+        }
+        gloam_interp::invoke(ctx.inner, ctx.data, addr, cells.as_mut())?;
+        for (i, t) in ty.results().iter().enumerate() {
+            results[i] = Val::from_cell(cells.as_mut()[i], *t, ctx.inner);
+        }
+        Ok(())
+    }
+
+    /// A statically typed view of the function; fails if the types do not match.
+    pub fn typed<P: WasmParams, R: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<P, R>> {
+        let ctx = store.as_context();
+        let addr = self.addr(ctx.inner)?;
+        let ty = ctx.inner.func_type(addr);
+        let (want_p, want_r) = (P::valtypes(), R::valtypes());
+        if ty.params() != want_p.as_slice() || ty.results() != want_r.as_slice() {
+            bail!(
+                "type mismatch: function has type {ty}, requested {}",
+                FuncType::new(want_p, want_r)
+            );
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _marker: PhantomData,
+        })
+    }
+}
+
+pub(crate) fn dynamic_host<T: 'static>(
+    ty: FuncType,
+    func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+) -> TypedHost<T> {
+    Arc::new(
+        move |inner: &mut StoreInner, data: &mut T, cells: &mut [u64]| {
+            let params: Vec<Val> = ty
+                .params()
+                .iter()
+                .zip(cells.iter())
+                .map(|(t, c)| Val::from_cell(*c, *t, inner))
+                .collect();
+            let mut results: Vec<Val> = ty
+                .results()
+                .iter()
+                .map(|t| Val::default_for_ty(*t))
+                .collect();
+            func(
+                Caller {
+                    inner: &mut *inner,
+                    data,
+                },
+                &params,
+                &mut results,
+            )?;
+            for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+                if r.ty() != *t {
+                    bail!(
+                        "host function returned {} for result {i}, expected {t}",
+                        r.ty()
+                    );
+                }
+                cells[i] = r.to_cell(inner)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// A function with static parameter and result types.
+pub struct TypedFunc<P, R> {
+    func: Func,
+    _marker: PhantomData<fn(P) -> R>,
+}
+
+impl<P, R> Clone for TypedFunc<P, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P, R> Copy for TypedFunc<P, R> {}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+
+    /// Calls the function. A trap is an `Err` whose root cause is a [`Trap`](crate::Trap).
+    pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
+        let ctx = store.as_context_mut();
+        let addr = self.func.addr(ctx.inner)?;
+        let mut cells = CallCells::new(P::count().max(R::count()));
+        params.store_cells(ctx.inner, cells.as_mut())?;
+        gloam_interp::invoke(ctx.inner, ctx.data, addr, cells.as_mut())?;
+        R::load_cells(cells.as_mut(), ctx.inner)
+    }
+}
+
+/// A Rust type that is a wasm value type.
+pub trait WasmTy: Sized + 'static {
+    fn valtype() -> ValType;
+    #[doc(hidden)]
+    fn to_cell(self, store: &StoreInner) -> Result<u64>;
+    #[doc(hidden)]
+    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self>;
+}
+
+macro_rules! wasm_ty_num {
+    ($($t:ty => $vt:ident, |$v:ident| $to:expr, |$c:ident| $from:expr;)*) => {$(
+        impl WasmTy for $t {
+            fn valtype() -> ValType { ValType::$vt }
+            fn to_cell(self, _: &StoreInner) -> Result<u64> { let $v = self; Ok($to) }
+            fn from_cell($c: u64, _: &StoreInner) -> Result<Self> { Ok($from) }
+        }
+    )*};
+}
+wasm_ty_num! {
+    i32 => I32, |v| v as u32 as u64, |c| c as u32 as i32;
+    u32 => I32, |v| v as u64, |c| c as u32;
+    i64 => I64, |v| v as u64, |c| c as i64;
+    u64 => I64, |v| v, |c| c;
+    f32 => F32, |v| v.to_bits() as u64, |c| f32::from_bits(c as u32);
+    f64 => F64, |v| v.to_bits(), |c| f64::from_bits(c);
+}
+
+impl WasmTy for Option<Func> {
+    fn valtype() -> ValType {
+        ValType::FuncRef
+    }
+    fn to_cell(self, store: &StoreInner) -> Result<u64> {
+        self.map_or(Ok(0), |f| f.cell(store))
+    }
+    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self> {
+        Ok(Func::from_cell(store.id(), cell))
+    }
+}
+
+impl WasmTy for Option<Rooted<ExternRef>> {
+    fn valtype() -> ValType {
+        ValType::ExternRef
+    }
+    fn to_cell(self, store: &StoreInner) -> Result<u64> {
+        Val::ExternRef(self).to_cell(store)
+    }
+    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self> {
+        match Val::from_cell(cell, ValType::ExternRef, store) {
+            Val::ExternRef(r) => Ok(r),
+            _ => unreachable!("from_cell returns the requested type"),
+        }
+    }
+}
+
+impl WasmTy for Rooted<ExternRef> {
+    fn valtype() -> ValType {
+        ValType::ExternRef
+    }
+    fn to_cell(self, store: &StoreInner) -> Result<u64> {
+        Some(self).to_cell(store)
+    }
+    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self> {
+        Option::<Rooted<ExternRef>>::from_cell(cell, store)?
+            .ok_or_else(|| anyhow!("null externref where a non-null reference was expected"))
+    }
+}
+
+/// A list of wasm values: `()`, a single [`WasmTy`], or a tuple of them.
+pub trait WasmParams: Sized {
+    fn valtypes() -> Vec<ValType>;
+    #[doc(hidden)]
+    fn count() -> usize;
+    #[doc(hidden)]
+    fn store_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()>;
+    #[doc(hidden)]
+    fn load_cells(cells: &[u64], store: &StoreInner) -> Result<Self>;
+}
+
+/// Result lists have the same shapes as parameter lists.
+pub trait WasmResults: WasmParams {}
+impl<T: WasmParams> WasmResults for T {}
+
+impl<T: WasmTy> WasmParams for T {
+    fn valtypes() -> Vec<ValType> {
+        vec![T::valtype()]
+    }
+    fn count() -> usize {
+        1
+    }
+    fn store_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
+        cells[0] = self.to_cell(store)?;
+        Ok(())
+    }
+    fn load_cells(cells: &[u64], store: &StoreInner) -> Result<Self> {
+        T::from_cell(cells[0], store)
+    }
+}
+
+macro_rules! wasm_params_tuple {
+    ($n:literal; $($t:ident $i:tt),*) => {
+        #[allow(unused_variables, clippy::unused_unit)]
+        impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
+            fn valtypes() -> Vec<ValType> { vec![$($t::valtype()),*] }
+            fn count() -> usize { $n }
+            fn store_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
+                $(cells[$i] = self.$i.to_cell(store)?;)*
+                Ok(())
+            }
+            fn load_cells(cells: &[u64], store: &StoreInner) -> Result<Self> {
+                Ok(($($t::from_cell(cells[$i], store)?,)*))
+            }
+        }
+    };
+}
+wasm_params_tuple!(0;);
+wasm_params_tuple!(1; A 0);
+wasm_params_tuple!(2; A 0, B 1);
+wasm_params_tuple!(3; A 0, B 1, C 2);
+wasm_params_tuple!(4; A 0, B 1, C 2, D 3);
+wasm_params_tuple!(5; A 0, B 1, C 2, D 3, E 4);
+wasm_params_tuple!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+wasm_params_tuple!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+wasm_params_tuple!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+wasm_params_tuple!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+wasm_params_tuple!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+wasm_params_tuple!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+wasm_params_tuple!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+
+/// What a host closure may return: results, or `Result` of results (an `Err` traps).
+pub trait WasmRet {
+    #[doc(hidden)]
+    fn valtypes() -> Vec<ValType>;
+    #[doc(hidden)]
+    fn into_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()>;
+}
+
+impl<R: WasmResults> WasmRet for R {
+    fn valtypes() -> Vec<ValType> {
+        R::valtypes()
+    }
+    fn into_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
+        self.store_cells(store, cells)
+    }
+}
+
+impl<R: WasmResults> WasmRet for Result<R> {
+    fn valtypes() -> Vec<ValType> {
+        R::valtypes()
+    }
+    fn into_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
+        self?.store_cells(store, cells)
+    }
+}
+
+/// A Rust closure usable as a host function, with or without a leading `Caller`.
+pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn into_host(self) -> (FuncType, TypedHost<T>);
+}
+
+macro_rules! into_func {
+    ($($a:ident)*) => {
+        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments)]
+        impl<T: 'static, F, $($a: WasmTy,)* R: WasmRet> IntoFunc<T, ($($a,)*), R> for F
+        where
+            F: Fn($($a),*) -> R + Send + Sync + 'static,
+        {
+            fn into_host(self) -> (FuncType, TypedHost<T>) {
+                let ty = FuncType::new(vec![$($a::valtype()),*], R::valtypes());
+                let f = Arc::new(move |inner: &mut StoreInner, _: &mut T, cells: &mut [u64]| {
+                    let mut i = 0;
+                    $(let $a = $a::from_cell(cells[i], inner)?; i += 1;)*
+                    (self)($($a),*).into_cells(inner, cells)
+                });
+                (ty, f)
+            }
+        }
+
+        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments)]
+        impl<T: 'static, F, $($a: WasmTy,)* R: WasmRet> IntoFunc<T, (Caller<'_, T>, $($a,)*), R> for F
+        where
+            F: Fn(Caller<'_, T>, $($a),*) -> R + Send + Sync + 'static,
+        {
+            fn into_host(self) -> (FuncType, TypedHost<T>) {
+                let ty = FuncType::new(vec![$($a::valtype()),*], R::valtypes());
+                let f = Arc::new(move |inner: &mut StoreInner, data: &mut T, cells: &mut [u64]| {
+                    let mut i = 0;
+                    $(let $a = $a::from_cell(cells[i], inner)?; i += 1;)*
+                    let r = (self)(Caller { inner: &mut *inner, data }, $($a),*);
+                    r.into_cells(inner, cells)
+                });
+                (ty, f)
+            }
+        }
+    };
+}
+into_func!();
+into_func!(A1);
+into_func!(A1 A2);
+into_func!(A1 A2 A3);
+into_func!(A1 A2 A3 A4);
+into_func!(A1 A2 A3 A4 A5);
+into_func!(A1 A2 A3 A4 A5 A6);
+into_func!(A1 A2 A3 A4 A5 A6 A7);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);

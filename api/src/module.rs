@@ -1,0 +1,126 @@
+//! `Module`: a validated, shareable WebAssembly module.
+
+use crate::engine::Engine;
+use anyhow::{Context, Result, anyhow};
+use gloam_interp::ExternType;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A validated module, cheap to clone and shared between stores of one engine.
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub(crate) engine: Engine,
+    pub(crate) inner: Arc<gloam_interp::Module>,
+}
+
+/// An import of a module: module name, field name and type.
+#[derive(Clone, Debug)]
+pub struct ImportType<'m> {
+    module: &'m str,
+    name: &'m str,
+    ty: ExternType,
+}
+
+impl<'m> ImportType<'m> {
+    pub fn module(&self) -> &'m str {
+        self.module
+    }
+    pub fn name(&self) -> &'m str {
+        self.name
+    }
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// An export of a module: name and type.
+#[derive(Clone, Debug)]
+pub struct ExportType<'m> {
+    name: &'m str,
+    ty: ExternType,
+}
+
+impl<'m> ExportType<'m> {
+    pub fn name(&self) -> &'m str {
+        self.name
+    }
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+fn to_binary(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.into());
+    }
+    let wasm = wat::parse_bytes(bytes).map_err(|e| anyhow!("{e}"))?;
+    Ok(wasm.into_owned().into())
+}
+
+impl Module {
+    /// Compiles a module from the binary format or the text format.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let wasm = to_binary(bytes.as_ref())?;
+        Module::from_binary(engine, &wasm)
+    }
+
+    /// Compiles a module from the binary format only.
+    pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let inner = gloam_interp::Module::new(&engine.inner, binary)
+            .map_err(|e| anyhow!("failed to compile module: {e}"))?;
+        Ok(Module {
+            engine: engine.clone(),
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Compiles the module in `path` (binary or text).
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+        Module::new(engine, bytes).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Validates a binary module without keeping it.
+    pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        Module::from_binary(engine, binary).map(drop)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The module's name from the name section.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.names.module.as_deref()
+    }
+
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: self.inner.import_type(i),
+        })
+    }
+
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        self.inner.exports.iter().map(|e| ExportType {
+            name: &e.name,
+            ty: self.inner.export_type(e),
+        })
+    }
+
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        self.inner
+            .exports
+            .iter()
+            .find(|e| e.name == name)
+            .map(|e| self.inner.export_type(e))
+    }
+
+    /// The core module (for tools such as the disassembler).
+    pub fn core(&self) -> &gloam_interp::Module {
+        &self.inner
+    }
+}

@@ -1,0 +1,188 @@
+//! `Store<T>` and the context types through which every API call reaches it.
+
+use crate::engine::Engine;
+use crate::externals::Extern;
+use gloam_interp::StoreInner;
+
+/// All wasm state of one "world": instances, memories, tables, globals, the externref
+/// heap and the value stack, plus the embedder's data `T`.
+pub struct Store<T: 'static> {
+    pub(crate) inner: StoreInner,
+    pub(crate) data: T,
+    engine: Engine,
+}
+
+impl<T: 'static> Store<T> {
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: StoreInner::new(engine.inner.clone()),
+            data,
+            engine: engine.clone(),
+        }
+    }
+
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.data
+    }
+
+    pub fn into_data(self) -> T {
+        self.data
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl<T: 'static + std::fmt::Debug> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.inner.id())
+            .field("data", &self.data)
+            .finish()
+    }
+}
+
+/// A shared borrow of a store.
+pub struct StoreContext<'a, T: 'static> {
+    pub(crate) inner: &'a StoreInner,
+    pub(crate) data: &'a T,
+}
+
+/// An exclusive borrow of a store.
+pub struct StoreContextMut<'a, T: 'static> {
+    pub(crate) inner: &'a mut StoreInner,
+    pub(crate) data: &'a mut T,
+}
+
+impl<'a, T: 'static> StoreContext<'a, T> {
+    pub fn data(&self) -> &'a T {
+        self.data
+    }
+}
+
+impl<'a, T: 'static> StoreContextMut<'a, T> {
+    pub fn data(&self) -> &T {
+        self.data
+    }
+    pub fn data_mut(&mut self) -> &mut T {
+        self.data
+    }
+}
+
+/// Things that can be read as a store: `Store`, contexts, `Caller`, and references to them.
+pub trait AsContext {
+    type Data: 'static;
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Things that can be used as a mutable store.
+pub trait AsContextMut: AsContext {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T: 'static> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext {
+            inner: &self.inner,
+            data: &self.data,
+        }
+    }
+}
+impl<T: 'static> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut {
+            inner: &mut self.inner,
+            data: &mut self.data,
+        }
+    }
+}
+impl<T: 'static> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext {
+            inner: self.inner,
+            data: self.data,
+        }
+    }
+}
+impl<T: 'static> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext {
+            inner: self.inner,
+            data: self.data,
+        }
+    }
+}
+impl<T: 'static> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut {
+            inner: self.inner,
+            data: self.data,
+        }
+    }
+}
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
+        (**self).as_context_mut()
+    }
+}
+
+/// The store as seen by a host function, plus the instance that called it.
+pub struct Caller<'a, T: 'static> {
+    pub(crate) inner: &'a mut StoreInner,
+    pub(crate) data: &'a mut T,
+}
+
+impl<T: 'static> Caller<'_, T> {
+    pub fn data(&self) -> &T {
+        self.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut T {
+        self.data
+    }
+
+    /// An export of the calling instance, e.g. its `memory`.
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let inst = self.inner.caller_instance()?;
+        let addr = self.inner.instance_export(inst, name)?;
+        Some(Extern::from_addr(self.inner.id(), addr))
+    }
+}
+
+impl<T: 'static> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext {
+            inner: self.inner,
+            data: self.data,
+        }
+    }
+}
+impl<T: 'static> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut {
+            inner: self.inner,
+            data: self.data,
+        }
+    }
+}

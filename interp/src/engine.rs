@@ -1,0 +1,84 @@
+//! Engine-wide state: configuration and the function-type registry.
+
+use crate::types::FuncType;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Runtime limits and features, set through the API's `Config`.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Maximum number of active wasm frames (across host re-entries) before a
+    /// `call stack exhausted` trap.
+    pub max_call_depth: usize,
+    /// Maximum size of a store's value stack, in 8-byte cells.
+    pub max_stack_cells: usize,
+    /// Translate every function at `Module::new` instead of on first call.
+    pub eager_translation: bool,
+    /// The proposals accepted by validation.
+    pub features: wasmparser::WasmFeatures,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            max_call_depth: 20_000,
+            max_stack_cells: 1 << 22,
+            eager_translation: false,
+            // Wasm 2.0 without SIMD: the interpreter does not execute v128 yet.
+            features: wasmparser::WasmFeatures::WASM2.difference(wasmparser::WasmFeatures::SIMD),
+        }
+    }
+}
+
+/// Engine-wide state shared by modules and stores.
+#[derive(Debug, Default)]
+pub struct EngineCore {
+    pub config: RuntimeConfig,
+    types: Mutex<TypeRegistry>,
+}
+
+#[derive(Debug, Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, u32>,
+    types: Vec<FuncType>,
+}
+
+impl EngineCore {
+    pub fn new(config: RuntimeConfig) -> EngineCore {
+        EngineCore {
+            config,
+            types: Mutex::default(),
+        }
+    }
+
+    /// Interns function types; equal types get equal ids.
+    pub fn register_types(&self, types: &[FuncType]) -> Vec<u32> {
+        let mut reg = self.types.lock().unwrap_or_else(|e| e.into_inner());
+        types.iter().map(|t| reg.intern(t)).collect()
+    }
+
+    /// Interns one function type.
+    pub fn register_type(&self, ty: &FuncType) -> u32 {
+        self.types
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .intern(ty)
+    }
+
+    /// The type behind an id.
+    pub fn type_of(&self, id: u32) -> FuncType {
+        self.types.lock().unwrap_or_else(|e| e.into_inner()).types[id as usize].clone()
+    }
+}
+
+impl TypeRegistry {
+    fn intern(&mut self, ty: &FuncType) -> u32 {
+        if let Some(id) = self.ids.get(ty) {
+            return *id;
+        }
+        let id = self.types.len() as u32;
+        self.types.push(ty.clone());
+        self.ids.insert(ty.clone(), id);
+        id
+    }
+}

@@ -1,0 +1,337 @@
+//! Handlers of the `other` family of the opcode table: one method per opcode, named like
+//! the opcode (hence the non-snake-case names).
+#![allow(non_snake_case)]
+
+use super::{Executor, Exit, Step};
+use crate::ops::{Dst, Instr, Reg, Target};
+use crate::trap::Trap;
+
+impl Executor<'_> {
+    /// Reads the `Data` word that follows the current instruction.
+    fn data_word(&mut self) -> (u32, u32) {
+        let (a, b) = match self.func().code.get(self.pc) {
+            Some(Instr::Data { a, b }) => (*a, *b),
+            _ => (0, 0),
+        };
+        self.pc += 1;
+        (a, b)
+    }
+
+    fn table_addr(&self, table: u32) -> usize {
+        self.store.instances[self.inst as usize].tables[table as usize] as usize
+    }
+
+    fn memory_addr(&self) -> usize {
+        self.store.instances[self.inst as usize].memories[0] as usize
+    }
+
+    fn global_addr(&self, global: u32) -> usize {
+        self.store.instances[self.inst as usize].globals[global as usize] as usize
+    }
+
+    pub(super) fn Unreachable(&mut self) -> Step {
+        Err(Exit::Trap(Trap::UnreachableCodeReached))
+    }
+
+    #[inline(always)]
+    pub(super) fn Copy(&mut self, dst: Dst, src: Reg) -> Step {
+        self.set(dst, self.get(src));
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Const32(&mut self, dst: Dst, value: u32) -> Step {
+        self.set(dst, value as u64);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Const64(&mut self, dst: Dst, lo: u32, hi: u32) -> Step {
+        self.set(dst, (hi as u64) << 32 | lo as u64);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Br(&mut self, target: Target) -> Step {
+        self.pc = target.0 as usize;
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn BrIfNez(&mut self, cond: Reg, target: Target) -> Step {
+        if self.get(cond) as u32 != 0 {
+            self.pc = target.0 as usize;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn BrIfEqz(&mut self, cond: Reg, target: Target) -> Step {
+        if self.get(cond) as u32 == 0 {
+            self.pc = target.0 as usize;
+        }
+        Ok(())
+    }
+
+    pub(super) fn BrTable(&mut self, index: Reg, len: u32) -> Step {
+        let i = (self.get(index) as u32).min(len);
+        // The `len + 1` entries that follow are `br` instructions.
+        self.pc += i as usize;
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Return(&mut self) -> Step {
+        self.ret()
+    }
+
+    #[inline(always)]
+    pub(super) fn Return1(&mut self, src: Reg) -> Step {
+        self.set(Dst(0), self.get(src));
+        self.ret()
+    }
+
+    pub(super) fn ReturnSpan(&mut self, start: Reg, len: u32) -> Step {
+        let from = self.base + start.0 as usize;
+        self.store
+            .stack
+            .copy_within(from..from + len as usize, self.base);
+        self.ret()
+    }
+
+    #[inline(always)]
+    pub(super) fn Call(&mut self, func: u32, base: Reg) -> Step {
+        let module = self.module();
+        if func >= module.num_imported_funcs {
+            let f = module
+                .code(func - module.num_imported_funcs)
+                .map_err(super::translate_error)?;
+            let f: *const _ = f;
+            self.enter(f, base, self.inst, self.module)
+        } else {
+            let addr = self.store.instances[self.inst as usize].funcs[func as usize];
+            self.call_addr(addr, base)
+        }
+    }
+
+    pub(super) fn CallIndirect(&mut self, index: Reg, base: Reg, table: u16, ty: u32) -> Step {
+        let i = self.get(index) as u32 as usize;
+        let t = self.table_addr(table as u32);
+        let elem = *self.store.tables[t]
+            .elements
+            .get(i)
+            .ok_or(Trap::TableOutOfBounds)?;
+        if elem == 0 {
+            return Err(Exit::Trap(Trap::IndirectCallToNull));
+        }
+        let addr = (elem - 1) as u32;
+        let expected = self.module().type_ids[ty as usize];
+        if self.store.funcs[addr as usize].type_id() != expected {
+            return Err(Exit::Trap(Trap::BadSignature));
+        }
+        self.call_addr(addr, base)
+    }
+
+    #[inline(always)]
+    pub(super) fn Select(&mut self, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Step {
+        let v = if self.get(cond) as u32 != 0 {
+            self.get(a)
+        } else {
+            self.get(b)
+        };
+        self.set(dst, v);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn GlobalGet(&mut self, dst: Dst, global: u32) -> Step {
+        let g = self.global_addr(global);
+        self.set(dst, self.store.globals[g].value);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn GlobalSet(&mut self, src: Reg, global: u32) -> Step {
+        let g = self.global_addr(global);
+        self.store.globals[g].value = self.get(src);
+        Ok(())
+    }
+
+    pub(super) fn MemorySize(&mut self, dst: Dst) -> Step {
+        let m = self.memory_addr();
+        self.set(dst, self.store.memories[m].pages());
+        Ok(())
+    }
+
+    pub(super) fn MemoryGrow(&mut self, dst: Dst, delta: Reg) -> Step {
+        let m = self.memory_addr();
+        let delta = self.get(delta) as u32 as u64;
+        let r = match self.store.memories[m].grow(delta) {
+            Some(old) => old as u32,
+            None => u32::MAX,
+        };
+        self.refresh_memory();
+        self.set(dst, r as u64);
+        Ok(())
+    }
+
+    pub(super) fn MemoryFill(&mut self, dst: Reg, val: Reg, len: Reg) -> Step {
+        let (d, v, n) = (
+            self.get(dst) as u32 as u64,
+            self.get(val) as u8,
+            self.get(len) as u32 as u64,
+        );
+        let m = self.memory_addr();
+        let mem = &mut self.store.memories[m].data;
+        let end = d + n;
+        if end > mem.len() as u64 {
+            return Err(Exit::Trap(Trap::MemoryOutOfBounds));
+        }
+        mem[d as usize..end as usize].fill(v);
+        Ok(())
+    }
+
+    pub(super) fn MemoryCopy(&mut self, dst: Reg, src: Reg, len: Reg) -> Step {
+        let (d, s, n) = (
+            self.get(dst) as u32 as u64,
+            self.get(src) as u32 as u64,
+            self.get(len) as u32 as u64,
+        );
+        let m = self.memory_addr();
+        let mem = &mut self.store.memories[m].data;
+        let size = mem.len() as u64;
+        if d + n > size || s + n > size {
+            return Err(Exit::Trap(Trap::MemoryOutOfBounds));
+        }
+        mem.copy_within(s as usize..(s + n) as usize, d as usize);
+        Ok(())
+    }
+
+    pub(super) fn MemoryInit(&mut self, dst: Reg, src: Reg, len: Reg, seg: u32) -> Step {
+        let (d, s, n) = (
+            self.get(dst) as u32 as u64,
+            self.get(src) as u32 as u64,
+            self.get(len) as u32 as u64,
+        );
+        self.store.memory_init(self.inst, 0, seg, d, s, n)?;
+        Ok(())
+    }
+
+    pub(super) fn DataDrop(&mut self, seg: u32) -> Step {
+        self.store.instances[self.inst as usize].data_dropped[seg as usize] = true;
+        Ok(())
+    }
+
+    pub(super) fn TableGet(&mut self, dst: Dst, index: Reg, table: u32) -> Step {
+        let t = self.table_addr(table);
+        let i = self.get(index) as u32 as usize;
+        let v = *self.store.tables[t]
+            .elements
+            .get(i)
+            .ok_or(Trap::TableOutOfBounds)?;
+        self.set(dst, v);
+        Ok(())
+    }
+
+    pub(super) fn TableSet(&mut self, index: Reg, val: Reg, table: u32) -> Step {
+        let t = self.table_addr(table);
+        let (i, v) = (self.get(index) as u32 as usize, self.get(val));
+        *self.store.tables[t]
+            .elements
+            .get_mut(i)
+            .ok_or(Trap::TableOutOfBounds)? = v;
+        Ok(())
+    }
+
+    pub(super) fn TableSize(&mut self, dst: Dst, table: u32) -> Step {
+        let t = self.table_addr(table);
+        self.set(dst, self.store.tables[t].elements.len() as u64);
+        Ok(())
+    }
+
+    pub(super) fn TableGrow(&mut self, dst: Dst, init: Reg, delta: Reg, table: u16) -> Step {
+        let t = self.table_addr(table as u32);
+        let (init, delta) = (self.get(init), self.get(delta) as u32 as u64);
+        let r = match self.store.tables[t].grow(delta, init) {
+            Some(old) => old as u32,
+            None => u32::MAX,
+        };
+        self.set(dst, r as u64);
+        Ok(())
+    }
+
+    pub(super) fn TableFill(&mut self, dst: Reg, val: Reg, len: Reg, table: u16) -> Step {
+        let t = self.table_addr(table as u32);
+        let (d, v, n) = (
+            self.get(dst) as u32 as u64,
+            self.get(val),
+            self.get(len) as u32 as u64,
+        );
+        let elems = &mut self.store.tables[t].elements;
+        if d + n > elems.len() as u64 {
+            return Err(Exit::Trap(Trap::TableOutOfBounds));
+        }
+        elems[d as usize..(d + n) as usize].fill(v);
+        Ok(())
+    }
+
+    pub(super) fn TableCopy(&mut self, dst: Reg, src: Reg, len: Reg) -> Step {
+        let (dt, st) = self.data_word();
+        let (d, s, n) = (
+            self.get(dst) as u32 as u64,
+            self.get(src) as u32 as u64,
+            self.get(len) as u32 as u64,
+        );
+        let (dt, st) = (self.table_addr(dt), self.table_addr(st));
+        let (dlen, slen) = (
+            self.store.tables[dt].elements.len() as u64,
+            self.store.tables[st].elements.len() as u64,
+        );
+        if d + n > dlen || s + n > slen {
+            return Err(Exit::Trap(Trap::TableOutOfBounds));
+        }
+        let (d, s, n) = (d as usize, s as usize, n as usize);
+        let tables = &mut self.store.tables;
+        if dt == st {
+            tables[dt].elements.copy_within(s..s + n, d);
+        } else {
+            let (lo, hi) = tables.split_at_mut(dt.max(st));
+            let (dst_t, src_t) = if dt < st {
+                (&mut lo[dt], &hi[0])
+            } else {
+                (&mut hi[0], &lo[st])
+            };
+            dst_t.elements[d..d + n].copy_from_slice(&src_t.elements[s..s + n]);
+        }
+        Ok(())
+    }
+
+    pub(super) fn TableInit(&mut self, dst: Reg, src: Reg, len: Reg) -> Step {
+        let (table, seg) = self.data_word();
+        let (d, s, n) = (
+            self.get(dst) as u32 as u64,
+            self.get(src) as u32 as u64,
+            self.get(len) as u32 as u64,
+        );
+        self.store.table_init(self.inst, table, seg, d, s, n)?;
+        Ok(())
+    }
+
+    pub(super) fn ElemDrop(&mut self, seg: u32) -> Step {
+        self.store.instances[self.inst as usize].elems[seg as usize] = Box::new([]);
+        Ok(())
+    }
+
+    pub(super) fn RefFunc(&mut self, dst: Dst, func: u32) -> Step {
+        let addr = self.store.instances[self.inst as usize].funcs[func as usize];
+        self.set(dst, addr as u64 + 1);
+        Ok(())
+    }
+
+    pub(super) fn Data(&mut self, _a: u32, _b: u32) -> Step {
+        // Operand words are skipped by the instruction they belong to.
+        Err(Exit::Error(anyhow::anyhow!(
+            "internal error: executed an operand word"
+        )))
+    }
+}

@@ -1,0 +1,466 @@
+//! The executor: runs register bytecode over frames on the store's value stack.
+//!
+//! Wasm calls never recurse on the host stack. A call pushes a [`Frame`] record (the
+//! caller's function, return pc, frame base and instance) onto `StoreInner::frames` and
+//! continues the same loop in the callee; a return pops it. Only host functions (and
+//! the wasm they call back into) nest on the host stack.
+//!
+//! Dispatch lives in one place, [`Executor::run`]: fetch the instruction at `pc`, advance,
+//! and `match`. The match itself is generated from the opcode table (`ops.rs`): family rows
+//! expand to inline arms, every `other` row to a call of the handler method of the same
+//! name in `handlers.rs`.
+
+mod handlers;
+
+use crate::module::Module;
+use crate::ops::{Cell, Dst, Imm, Instr, Reg};
+use crate::store::{FuncEntity, HostFunc, StoreInner};
+use crate::translate::CompiledFunc;
+use crate::trap::{FrameInfo, Trap, WasmBacktrace};
+use anyhow::Result;
+use std::any::Any;
+
+/// A suspended caller: where to continue when the callee returns.
+#[derive(Copy, Clone, Debug)]
+pub struct Frame {
+    func: *const CompiledFunc,
+    pc: u32,
+    base: usize,
+    inst: u32,
+}
+
+impl Frame {
+    /// The instance the frame's function belongs to.
+    pub fn inst(&self) -> u32 {
+        self.inst
+    }
+}
+
+// SAFETY: `func` points into a `Module` kept alive (via `Arc`) by the store's instances;
+// frames never leave the store they belong to, and the store is `Send`.
+unsafe impl Send for Frame {}
+// SAFETY: see above; frames are only read through `&mut StoreInner`.
+unsafe impl Sync for Frame {}
+
+/// Why the run loop stopped.
+pub(crate) enum Exit {
+    /// The entry function returned.
+    Done,
+    Trap(Trap),
+    /// An error from a host function (or from translation), passed through unchanged.
+    Error(anyhow::Error),
+}
+
+impl From<Trap> for Exit {
+    fn from(t: Trap) -> Exit {
+        Exit::Trap(t)
+    }
+}
+
+type Step = Result<(), Exit>;
+
+pub(crate) struct Executor<'s> {
+    store: &'s mut StoreInner,
+    data: &'s mut dyn Any,
+    func: *const CompiledFunc,
+    code: *const Instr,
+    pc: usize,
+    /// Absolute index of the frame's first cell in `store.stack`.
+    base: usize,
+    /// `store.stack.as_mut_ptr() + base`, refreshed whenever the stack may have moved.
+    regs: *mut u64,
+    inst: u32,
+    module: *const Module,
+    /// Memory 0 of the current instance (null and 0 when it has none).
+    mem: *mut u8,
+    mem_len: usize,
+    entry_depth: usize,
+}
+
+/// Calls function `addr` of the store. `cells` holds the arguments and receives the
+/// results; its length must be at least the larger of the two cell counts.
+pub fn invoke(
+    store: &mut StoreInner,
+    data: &mut dyn Any,
+    addr: u32,
+    cells: &mut [u64],
+) -> Result<()> {
+    let (instance, index) = match &store.funcs[addr as usize] {
+        FuncEntity::Host { func, .. } => {
+            let func = func.clone();
+            return func(store, data, cells);
+        }
+        FuncEntity::Wasm {
+            instance, index, ..
+        } => (*instance, *index),
+    };
+    let module: *const Module = &*store.instances[instance as usize].module;
+    // SAFETY: the module is kept alive by the instance, which the store never drops.
+    let module = unsafe { &*module };
+    let func = module
+        .code(index - module.num_imported_funcs)
+        .map_err(|e| anyhow::anyhow!("failed to translate function {index}: {e}"))?;
+    if store.frames.len() >= store.engine.config.max_call_depth {
+        return Err(anyhow::Error::new(Trap::StackOverflow));
+    }
+    let base = store.stack_top;
+    let need = base + (func.frame_size as usize).max(cells.len());
+    grow_stack(store, need).map_err(anyhow::Error::new)?;
+    let params = func.param_cells as usize;
+    store.stack[base..base + params].copy_from_slice(&cells[..params]);
+    let saved_top = store.stack_top;
+    let entry_depth = store.frames.len();
+    let mut ex = Executor {
+        regs: std::ptr::null_mut(),
+        store,
+        data,
+        func,
+        code: func.code.as_ptr(),
+        pc: 0,
+        base,
+        inst: instance,
+        module,
+        mem: std::ptr::null_mut(),
+        mem_len: 0,
+        entry_depth,
+    };
+    ex.refresh_regs();
+    ex.refresh_memory();
+    ex.zero_locals();
+    let outcome = ex.run();
+    let result = match outcome {
+        Exit::Done => {
+            let n = func.result_cells as usize;
+            cells[..n].copy_from_slice(&ex.store.stack[base..base + n]);
+            Ok(())
+        }
+        Exit::Trap(trap) => {
+            let bt = ex.backtrace();
+            Err(anyhow::Error::new(trap).context(bt))
+        }
+        Exit::Error(e) => Err(e),
+    };
+    ex.store.frames.truncate(entry_depth);
+    ex.store.stack_top = saved_top;
+    result
+}
+
+fn grow_stack(store: &mut StoreInner, need: usize) -> Result<(), Trap> {
+    if need <= store.stack.len() {
+        return Ok(());
+    }
+    let max = store.engine.config.max_stack_cells;
+    if need > max {
+        return Err(Trap::StackOverflow);
+    }
+    let new_len = need.max(store.stack.len() * 2).max(1024).min(max);
+    store
+        .stack
+        .try_reserve_exact(new_len - store.stack.len())
+        .map_err(|_| Trap::StackOverflow)?;
+    store.stack.resize(new_len, 0);
+    Ok(())
+}
+
+macro_rules! define_run {
+    (
+        unary: [$(($un:ident, $unm:literal, $unt:ty, $unf:expr)),* $(,)?],
+        unary_trap: [$(($ut:ident, $utm:literal, $utt:ty, $utf:expr)),* $(,)?],
+        binary: [$(($bn:ident, $bnm:literal, $bnt:ty, $bnf:expr)),* $(,)?],
+        binary_imm: [$(($bi:ident, $bim:literal, $bit:ty, $bif:expr)),* $(,)?],
+        binary_trap: [$(($bt:ident, $btm:literal, $btt:ty, $btf:expr)),* $(,)?],
+        br_cmp: [$(($bc:ident, $bcm:literal, $bct:ty, $bcf:expr, $bcfrom:ident, $bcnot:ident)),* $(,)?],
+        br_cmp_imm: [$(($bci:ident, $bcim:literal, $bcit:ty, $bcif:expr, $bcifrom:ident, $bcinot:ident)),* $(,)?],
+        load: [$(($ld:ident, $ldm:literal, $ldn:literal, $ldf:expr)),* $(,)?],
+        store: [$(($st:ident, $stm:literal, $stn:literal, $stt:ty, $stf:expr)),* $(,)?],
+        other: [$($(#[doc = $doc:literal])* ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
+    ) => {
+        impl Executor<'_> {
+            /// The dispatch loop: runs until the entry frame returns or a trap.
+            fn run(&mut self) -> Exit {
+                loop {
+                    debug_assert!(self.pc < self.func().code.len());
+                    // SAFETY: the translator ends every code path with a jump, return or
+                    // trap, and all jump targets are in bounds, so `pc` stays inside the
+                    // current function's code, which its module keeps alive.
+                    let instr = unsafe { *self.code.add(self.pc) };
+                    self.pc += 1;
+                    let step: Step = match instr {
+                        $(Instr::$un { dst, src } => {
+                            let x = <$unt>::from_cell(self.get(src));
+                            self.set(dst, ($unf)(x).to_cell());
+                            Ok(())
+                        })*
+                        $(Instr::$ut { dst, src } => {
+                            let x = <$utt>::from_cell(self.get(src));
+                            match ($utf)(x) {
+                                Ok(v) => { self.set(dst, v.to_cell()); Ok(()) }
+                                Err(t) => Err(Exit::Trap(t)),
+                            }
+                        })*
+                        $(Instr::$bn { dst, a, b } => {
+                            let (x, y) = (<$bnt>::from_cell(self.get(a)), <$bnt>::from_cell(self.get(b)));
+                            self.set(dst, ($bnf)(x, y).to_cell());
+                            Ok(())
+                        })*
+                        $(Instr::$bi { dst, a, imm } => {
+                            let (x, y) = (<$bit>::from_cell(self.get(a)), <$bit>::from_imm(imm));
+                            self.set(dst, ($bif)(x, y).to_cell());
+                            Ok(())
+                        })*
+                        $(Instr::$bt { dst, a, b } => {
+                            let (x, y) = (<$btt>::from_cell(self.get(a)), <$btt>::from_cell(self.get(b)));
+                            match ($btf)(x, y) {
+                                Ok(v) => { self.set(dst, v.to_cell()); Ok(()) }
+                                Err(t) => Err(Exit::Trap(t)),
+                            }
+                        })*
+                        $(Instr::$bc { a, b, target } => {
+                            let (x, y) = (<$bct>::from_cell(self.get(a)), <$bct>::from_cell(self.get(b)));
+                            if ($bcf)(x, y) { self.pc = target.0 as usize; }
+                            Ok(())
+                        })*
+                        $(Instr::$bci { a, imm, target } => {
+                            let (x, y) = (<$bcit>::from_cell(self.get(a)), <$bcit>::from_imm(imm));
+                            if ($bcif)(x, y) { self.pc = target.0 as usize; }
+                            Ok(())
+                        })*
+                        $(Instr::$ld { dst, addr, offset } => {
+                            match self.load::<$ldn>(addr, offset) {
+                                Ok(bytes) => { self.set(dst, ($ldf)(bytes).to_cell()); Ok(()) }
+                                Err(t) => Err(Exit::Trap(t)),
+                            }
+                        })*
+                        $(Instr::$st { addr, val, offset } => {
+                            let v = <$stt>::from_cell(self.get(val));
+                            self.store_bytes::<$stn>(addr, offset, ($stf)(v)).map_err(Exit::Trap)
+                        })*
+                        $(Instr::$ot { $($of),* } => self.$ot($($of),*),)*
+                    };
+                    if let Err(exit) = step {
+                        return exit;
+                    }
+                }
+            }
+        }
+    };
+}
+
+crate::for_each_op!(define_run);
+
+impl Executor<'_> {
+    #[inline(always)]
+    fn func(&self) -> &CompiledFunc {
+        // SAFETY: `func` points into a module kept alive by the store's instances.
+        unsafe { &*self.func }
+    }
+
+    #[inline(always)]
+    fn module(&self) -> &Module {
+        // SAFETY: `module` is the current instance's module, kept alive by the store.
+        unsafe { &*self.module }
+    }
+
+    #[inline(always)]
+    fn get(&self, r: Reg) -> u64 {
+        debug_assert!((r.0 as u32) < self.func().frame_size.max(1) + 65536);
+        // SAFETY: the translator only emits registers below the function's frame size, and
+        // frame entry made `base + frame_size <= stack.len()`; `regs` is refreshed after
+        // anything that may move the stack.
+        unsafe { *self.regs.add(r.0 as usize) }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, d: Dst, v: u64) {
+        // SAFETY: as in `get`.
+        unsafe { *self.regs.add(d.0 as usize) = v }
+    }
+
+    fn refresh_regs(&mut self) {
+        // SAFETY: `base` is within the stack (checked when the frame was entered).
+        self.regs = unsafe { self.store.stack.as_mut_ptr().add(self.base) };
+    }
+
+    fn refresh_memory(&mut self) {
+        let inst = &self.store.instances[self.inst as usize];
+        match inst.memories.first() {
+            Some(&m) => {
+                let mem = &mut self.store.memories[m as usize].data;
+                self.mem = mem.as_mut_ptr();
+                self.mem_len = mem.len();
+            }
+            None => {
+                self.mem = std::ptr::null_mut();
+                self.mem_len = 0;
+            }
+        }
+    }
+
+    fn zero_locals(&mut self) {
+        let f = self.func();
+        let (start, n) = (f.param_cells as usize, f.local_cells as usize);
+        let at = self.base + start;
+        self.store.stack[at..at + n].fill(0);
+    }
+
+    #[inline(always)]
+    fn effective(&self, addr: Reg, offset: u32, n: usize) -> Result<usize, Trap> {
+        let ea = self.get(addr) as u32 as u64 + offset as u64;
+        if ea + n as u64 > self.mem_len as u64 {
+            return Err(Trap::MemoryOutOfBounds);
+        }
+        Ok(ea as usize)
+    }
+
+    #[inline(always)]
+    fn load<const N: usize>(&self, addr: Reg, offset: u32) -> Result<[u8; N], Trap> {
+        let ea = self.effective(addr, offset, N)?;
+        // SAFETY: `ea + N <= mem_len`, and `mem`/`mem_len` describe the current instance's
+        // memory 0 (refreshed after calls, host calls and `memory.grow`).
+        Ok(unsafe { std::ptr::read_unaligned(self.mem.add(ea) as *const [u8; N]) })
+    }
+
+    #[inline(always)]
+    fn store_bytes<const N: usize>(
+        &mut self,
+        addr: Reg,
+        offset: u32,
+        v: [u8; N],
+    ) -> Result<(), Trap> {
+        let ea = self.effective(addr, offset, N)?;
+        // SAFETY: as in `load`.
+        unsafe { std::ptr::write_unaligned(self.mem.add(ea) as *mut [u8; N], v) };
+        Ok(())
+    }
+
+    /// Enters wasm function `f` of instance `inst` with its frame at `base` (relative).
+    fn enter(
+        &mut self,
+        f: *const CompiledFunc,
+        base: Reg,
+        inst: u32,
+        module: *const Module,
+    ) -> Step {
+        if self.store.frames.len() >= self.store.engine.config.max_call_depth {
+            return Err(Exit::Trap(Trap::StackOverflow));
+        }
+        let new_base = self.base + base.0 as usize;
+        // SAFETY: `f` comes from `Module::code` of a module the store keeps alive.
+        let frame_size = unsafe { (*f).frame_size } as usize;
+        if new_base + frame_size > self.store.stack.len() {
+            grow_stack(self.store, new_base + frame_size)?;
+        }
+        self.store.frames.push(Frame {
+            func: self.func,
+            pc: self.pc as u32,
+            base: self.base,
+            inst: self.inst,
+        });
+        self.func = f;
+        self.code = self.func().code.as_ptr();
+        self.pc = 0;
+        self.base = new_base;
+        self.refresh_regs();
+        self.zero_locals();
+        if inst != self.inst {
+            self.inst = inst;
+            self.module = module;
+            self.refresh_memory();
+        }
+        Ok(())
+    }
+
+    /// Returns from the current function (results already in its first cells).
+    #[inline(always)]
+    fn ret(&mut self) -> Step {
+        if self.store.frames.len() == self.entry_depth {
+            return Err(Exit::Done);
+        }
+        let Some(fr) = self.store.frames.pop() else {
+            return Err(Exit::Done);
+        };
+        self.func = fr.func;
+        self.code = self.func().code.as_ptr();
+        self.pc = fr.pc as usize;
+        self.base = fr.base;
+        self.refresh_regs();
+        if fr.inst != self.inst {
+            self.inst = fr.inst;
+            self.module = &*self.store.instances[fr.inst as usize].module;
+            self.refresh_memory();
+        }
+        Ok(())
+    }
+
+    /// Calls store function `addr` with its frame at `base`.
+    fn call_addr(&mut self, addr: u32, base: Reg) -> Step {
+        match &self.store.funcs[addr as usize] {
+            FuncEntity::Wasm {
+                instance, index, ..
+            } => {
+                let (instance, index) = (*instance, *index);
+                let module: *const Module = &*self.store.instances[instance as usize].module;
+                // SAFETY: the module is kept alive by its instance in this store.
+                let m = unsafe { &*module };
+                let f = m
+                    .code(index - m.num_imported_funcs)
+                    .map_err(translate_error)?;
+                self.enter(f, base, instance, module)
+            }
+            FuncEntity::Host { ty, func, .. } => {
+                let (np, nr) = (ty.params().len(), ty.results().len());
+                let func = func.clone();
+                self.call_host(&func, np, nr, base)
+            }
+        }
+    }
+
+    fn call_host(&mut self, func: &HostFunc, np: usize, nr: usize, base: Reg) -> Step {
+        let at = self.base + base.0 as usize;
+        let n = np.max(nr);
+        grow_stack(self.store, at + n)?;
+        let mut cells: smallvec::SmallVec<[u64; 16]> = smallvec::SmallVec::new();
+        cells.extend_from_slice(&self.store.stack[at..at + np]);
+        cells.resize(n, 0);
+        let saved_top = self.store.stack_top;
+        self.store.stack_top = at + n;
+        self.store.frames.push(Frame {
+            func: self.func,
+            pc: self.pc as u32,
+            base: self.base,
+            inst: self.inst,
+        });
+        let result = func(self.store, self.data, &mut cells);
+        self.store.frames.pop();
+        self.store.stack_top = saved_top;
+        self.refresh_regs();
+        self.refresh_memory();
+        result.map_err(Exit::Error)?;
+        self.store.stack[at..at + nr].copy_from_slice(&cells[..nr]);
+        Ok(())
+    }
+
+    fn backtrace(&self) -> WasmBacktrace {
+        let mut frames = Vec::new();
+        let describe = |func: *const CompiledFunc, pc: usize, inst: u32| {
+            // SAFETY: frame functions point into modules kept alive by the store.
+            let f = unsafe { &*func };
+            let module = &self.store.instances[inst as usize].module;
+            FrameInfo {
+                func_index: f.func_index,
+                func_name: module.func_name(f.func_index).map(str::to_string),
+                module_name: module.names.module.clone(),
+                pc: pc.saturating_sub(1) as u32,
+            }
+        };
+        frames.push(describe(self.func, self.pc, self.inst));
+        for fr in self.store.frames[self.entry_depth..].iter().rev() {
+            frames.push(describe(fr.func, fr.pc as usize, fr.inst));
+        }
+        WasmBacktrace::new(frames)
+    }
+}
+
+fn translate_error(e: String) -> Exit {
+    Exit::Error(anyhow::anyhow!("failed to translate function: {e}"))
+}

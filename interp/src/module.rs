@@ -1,0 +1,539 @@
+//! Module decoding and validation.
+//!
+//! [`Module::new`] validates the whole binary with `wasmparser` (every function body
+//! included), records the sections the runtime needs, and keeps the bytes. Function bodies
+//! are translated to register bytecode lazily, on first call ([`Module::code`]), unless the
+//! engine asks for eager translation.
+
+use crate::engine::EngineCore;
+use crate::translate::{self, CompiledFunc};
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+use wasmparser::{Parser, Payload, Validator};
+
+/// One operation of a constant expression.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull,
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+/// A constant expression (initializers of globals, tables, segment offsets and elements).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstExpr(pub Box<[ConstOp]>);
+
+impl ConstExpr {
+    fn parse(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr, String> {
+        use wasmparser::Operator as O;
+        let mut ops = Vec::new();
+        let mut reader = expr.get_operators_reader();
+        while !reader.eof() {
+            let op = reader.read().map_err(|e| e.to_string())?;
+            ops.push(match op {
+                O::I32Const { value } => ConstOp::I32(value),
+                O::I64Const { value } => ConstOp::I64(value),
+                O::F32Const { value } => ConstOp::F32(value.bits()),
+                O::F64Const { value } => ConstOp::F64(value.bits()),
+                O::RefNull { .. } => ConstOp::RefNull,
+                O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+                O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+                O::I32Add => ConstOp::I32Add,
+                O::I32Sub => ConstOp::I32Sub,
+                O::I32Mul => ConstOp::I32Mul,
+                O::I64Add => ConstOp::I64Add,
+                O::I64Sub => ConstOp::I64Sub,
+                O::I64Mul => ConstOp::I64Mul,
+                O::End => continue,
+                other => {
+                    return Err(format!(
+                        "unsupported constant expression operator {other:?}"
+                    ));
+                }
+            });
+        }
+        Ok(ConstExpr(ops.into_boxed_slice()))
+    }
+
+    /// Evaluates the expression. `global` reads a global's cell, `func` turns a function
+    /// index into a funcref cell.
+    pub fn eval(&self, global: &dyn Fn(u32) -> u64, func: &dyn Fn(u32) -> u64) -> u64 {
+        let mut stack: smallvec::SmallVec<[u64; 4]> = smallvec::SmallVec::new();
+        for op in self.0.iter() {
+            let v = match *op {
+                ConstOp::I32(v) => v as u32 as u64,
+                ConstOp::I64(v) => v as u64,
+                ConstOp::F32(v) => v as u64,
+                ConstOp::F64(v) => v,
+                ConstOp::RefNull => 0,
+                ConstOp::RefFunc(f) => func(f),
+                ConstOp::GlobalGet(g) => global(g),
+                bin => {
+                    // Validation guarantees two operands of the right type.
+                    let b = stack.pop().unwrap_or(0);
+                    let a = stack.pop().unwrap_or(0);
+                    let (a32, b32) = (a as u32, b as u32);
+                    match bin {
+                        ConstOp::I32Add => a32.wrapping_add(b32) as u64,
+                        ConstOp::I32Sub => a32.wrapping_sub(b32) as u64,
+                        ConstOp::I32Mul => a32.wrapping_mul(b32) as u64,
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    }
+                }
+            };
+            stack.push(v);
+        }
+        stack.pop().unwrap_or(0)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub ty: ImportKind,
+}
+
+/// What an import is, with indices into the module's own type lists.
+#[derive(Clone, Debug)]
+pub enum ImportKind {
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+}
+
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub name: String,
+    pub kind: ExportKind,
+    pub index: u32,
+}
+
+#[derive(Clone, Debug)]
+pub enum SegmentMode {
+    Passive,
+    Active { index: u32, offset: ConstExpr },
+    Declared,
+}
+
+#[derive(Clone, Debug)]
+pub struct ElemSegment {
+    pub mode: SegmentMode,
+    pub ty: ValType,
+    pub items: Vec<ConstExpr>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    pub mode: SegmentMode,
+    /// Byte range of the contents within the module's bytes.
+    pub range: Range<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GlobalDef {
+    pub ty: GlobalType,
+    pub init: ConstExpr,
+}
+
+#[derive(Clone, Debug)]
+pub struct TableDef {
+    pub ty: TableType,
+    pub init: Option<ConstExpr>,
+}
+
+/// Names from the name section.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    pub module: Option<String>,
+    pub funcs: HashMap<u32, String>,
+}
+
+/// A validated module. Shared (`Arc`) between the stores and instances that use it.
+pub struct Module {
+    pub(crate) bytes: Box<[u8]>,
+    /// The module's function types.
+    pub types: Vec<FuncType>,
+    /// Engine-wide canonical id of each entry of `types`.
+    pub type_ids: Vec<u32>,
+    pub imports: Vec<Import>,
+    /// Type index of every function, imports first.
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: u32,
+    /// Imported tables first; their `init` is `None`.
+    pub tables: Vec<TableDef>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    /// Defined globals only; imported globals come first in the index space.
+    pub globals: Vec<GlobalDef>,
+    pub global_types: Vec<GlobalType>,
+    pub num_imported_globals: u32,
+    pub exports: Vec<Export>,
+    pub start: Option<u32>,
+    pub elems: Vec<ElemSegment>,
+    pub datas: Vec<DataSegment>,
+    /// Byte range of each defined function's body.
+    pub(crate) bodies: Vec<Range<usize>>,
+    code: Box<[OnceLock<Result<Box<CompiledFunc>, String>>]>,
+    pub names: Names,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.names.module)
+            .field("funcs", &self.funcs.len())
+            .field("imports", &self.imports.len())
+            .field("exports", &self.exports.len())
+            .finish()
+    }
+}
+
+fn err(e: wasmparser::BinaryReaderError) -> String {
+    e.to_string()
+}
+
+impl Module {
+    /// Decodes and validates `bytes`. Errors are human-readable strings with offsets.
+    pub fn new(engine: &EngineCore, bytes: &[u8]) -> Result<Module, String> {
+        let features = engine.config.features;
+        let mut validator = Validator::new_with_features(features);
+        let mut m = Module {
+            bytes: bytes.to_vec().into_boxed_slice(),
+            types: Vec::new(),
+            type_ids: Vec::new(),
+            imports: Vec::new(),
+            funcs: Vec::new(),
+            num_imported_funcs: 0,
+            tables: Vec::new(),
+            num_imported_tables: 0,
+            memories: Vec::new(),
+            num_imported_memories: 0,
+            globals: Vec::new(),
+            global_types: Vec::new(),
+            num_imported_globals: 0,
+            exports: Vec::new(),
+            start: None,
+            elems: Vec::new(),
+            datas: Vec::new(),
+            bodies: Vec::new(),
+            code: Box::new([]),
+            names: Names::default(),
+        };
+        let mut allocs = wasmparser::FuncValidatorAllocations::default();
+        for payload in Parser::new(0).parse_all(bytes) {
+            let payload = payload.map_err(err)?;
+            let valid = validator.payload(&payload).map_err(err)?;
+            match payload {
+                Payload::TypeSection(reader) => {
+                    for group in reader {
+                        for sub in group.map_err(err)?.into_types() {
+                            let f = match &sub.composite_type.inner {
+                                wasmparser::CompositeInnerType::Func(f) => f,
+                                _ => return Err("only function types are supported".into()),
+                            };
+                            let conv = |ts: &[wasmparser::ValType]| {
+                                ts.iter()
+                                    .map(|t| ValType::from_wasmparser(*t))
+                                    .collect::<Result<Vec<_>, _>>()
+                            };
+                            m.types
+                                .push(FuncType::new(conv(f.params())?, conv(f.results())?));
+                        }
+                    }
+                }
+                Payload::ImportSection(reader) => {
+                    for import in reader.into_imports() {
+                        let import = import.map_err(err)?;
+                        let ty = match import.ty {
+                            wasmparser::TypeRef::Func(t) => {
+                                m.funcs.push(t);
+                                m.num_imported_funcs += 1;
+                                ImportKind::Func(t)
+                            }
+                            wasmparser::TypeRef::Table(t) => {
+                                let t = table_type(&t)?;
+                                m.tables.push(TableDef { ty: t, init: None });
+                                m.num_imported_tables += 1;
+                                ImportKind::Table(t)
+                            }
+                            wasmparser::TypeRef::Memory(t) => {
+                                let t = memory_type(&t);
+                                m.memories.push(t);
+                                m.num_imported_memories += 1;
+                                ImportKind::Memory(t)
+                            }
+                            wasmparser::TypeRef::Global(t) => {
+                                let t = global_type(&t)?;
+                                m.global_types.push(t);
+                                m.num_imported_globals += 1;
+                                ImportKind::Global(t)
+                            }
+                            other => return Err(format!("unsupported import kind {other:?}")),
+                        };
+                        m.imports.push(Import {
+                            module: import.module.to_string(),
+                            name: import.name.to_string(),
+                            ty,
+                        });
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for t in reader {
+                        m.funcs.push(t.map_err(err)?);
+                    }
+                }
+                Payload::TableSection(reader) => {
+                    for table in reader {
+                        let table = table.map_err(err)?;
+                        let init = match &table.init {
+                            wasmparser::TableInit::RefNull => None,
+                            wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
+                        };
+                        m.tables.push(TableDef {
+                            ty: table_type(&table.ty)?,
+                            init,
+                        });
+                    }
+                }
+                Payload::MemorySection(reader) => {
+                    for mem in reader {
+                        m.memories.push(memory_type(&mem.map_err(err)?));
+                    }
+                }
+                Payload::GlobalSection(reader) => {
+                    for g in reader {
+                        let g = g.map_err(err)?;
+                        let ty = global_type(&g.ty)?;
+                        m.global_types.push(ty);
+                        m.globals.push(GlobalDef {
+                            ty,
+                            init: ConstExpr::parse(&g.init_expr)?,
+                        });
+                    }
+                }
+                Payload::ExportSection(reader) => {
+                    for e in reader {
+                        let e = e.map_err(err)?;
+                        let kind = match e.kind {
+                            wasmparser::ExternalKind::Func => ExportKind::Func,
+                            wasmparser::ExternalKind::Table => ExportKind::Table,
+                            wasmparser::ExternalKind::Memory => ExportKind::Memory,
+                            wasmparser::ExternalKind::Global => ExportKind::Global,
+                            other => return Err(format!("unsupported export kind {other:?}")),
+                        };
+                        m.exports.push(Export {
+                            name: e.name.to_string(),
+                            kind,
+                            index: e.index,
+                        });
+                    }
+                }
+                Payload::StartSection { func, .. } => m.start = Some(func),
+                Payload::ElementSection(reader) => {
+                    for elem in reader {
+                        let elem = elem.map_err(err)?;
+                        let mode = match elem.kind {
+                            wasmparser::ElementKind::Passive => SegmentMode::Passive,
+                            wasmparser::ElementKind::Declared => SegmentMode::Declared,
+                            wasmparser::ElementKind::Active {
+                                table_index,
+                                offset_expr,
+                            } => SegmentMode::Active {
+                                index: table_index.unwrap_or(0),
+                                offset: ConstExpr::parse(&offset_expr)?,
+                            },
+                        };
+                        let (ty, items) = match elem.items {
+                            wasmparser::ElementItems::Functions(funcs) => {
+                                let mut items = Vec::new();
+                                for f in funcs {
+                                    let f = f.map_err(err)?;
+                                    items.push(ConstExpr(Box::new([ConstOp::RefFunc(f)])));
+                                }
+                                (ValType::FuncRef, items)
+                            }
+                            wasmparser::ElementItems::Expressions(ty, exprs) => {
+                                let mut items = Vec::new();
+                                for e in exprs {
+                                    items.push(ConstExpr::parse(&e.map_err(err)?)?);
+                                }
+                                (ValType::from_ref_type(ty)?, items)
+                            }
+                        };
+                        m.elems.push(ElemSegment { mode, ty, items });
+                    }
+                }
+                Payload::DataSection(reader) => {
+                    for data in reader {
+                        let data = data.map_err(err)?;
+                        let mode = match data.kind {
+                            wasmparser::DataKind::Passive => SegmentMode::Passive,
+                            wasmparser::DataKind::Active {
+                                memory_index,
+                                offset_expr,
+                            } => SegmentMode::Active {
+                                index: memory_index,
+                                offset: ConstExpr::parse(&offset_expr)?,
+                            },
+                        };
+                        let start = data.data.as_ptr() as usize - bytes.as_ptr() as usize;
+                        m.datas.push(DataSegment {
+                            mode,
+                            range: start..start + data.data.len(),
+                        });
+                    }
+                }
+                Payload::CodeSectionEntry(body) => {
+                    if let wasmparser::ValidPayload::Func(func, body) = valid {
+                        let mut v = func.into_validator(std::mem::take(&mut allocs));
+                        v.validate(&body).map_err(err)?;
+                        allocs = v.into_allocations();
+                    }
+                    let range = body.range();
+                    m.bodies.push(range.start as usize..range.end as usize);
+                }
+                Payload::CustomSection(reader) => {
+                    if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
+                        // A malformed name section is not an error (it is a custom section).
+                        let _ = read_names(&mut m.names, names);
+                    }
+                }
+                _ => {}
+            }
+        }
+        m.type_ids = engine.register_types(&m.types);
+        m.code = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
+        if engine.config.eager_translation {
+            for i in 0..m.bodies.len() {
+                m.code(i as u32)?;
+            }
+        }
+        Ok(m)
+    }
+
+    /// The register bytecode of defined function `def_index` (0 = first non-imported
+    /// function), translated on first use.
+    pub fn code(&self, def_index: u32) -> Result<&CompiledFunc, String> {
+        let slot = self
+            .code
+            .get(def_index as usize)
+            .ok_or_else(|| format!("no function body {def_index}"))?;
+        let result = slot.get_or_init(|| translate::translate(self, def_index).map(Box::new));
+        result.as_deref().map_err(Clone::clone)
+    }
+
+    /// The function type of function `index` (imports included).
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.funcs[index as usize] as usize]
+    }
+
+    /// The type of an import.
+    pub fn import_type(&self, import: &Import) -> ExternType {
+        match &import.ty {
+            ImportKind::Func(t) => ExternType::Func(self.types[*t as usize].clone()),
+            ImportKind::Table(t) => ExternType::Table(*t),
+            ImportKind::Memory(t) => ExternType::Memory(*t),
+            ImportKind::Global(t) => ExternType::Global(*t),
+        }
+    }
+
+    /// The type of an export.
+    pub fn export_type(&self, export: &Export) -> ExternType {
+        match export.kind {
+            ExportKind::Func => ExternType::Func(self.func_type(export.index).clone()),
+            ExportKind::Table => ExternType::Table(self.tables[export.index as usize].ty),
+            ExportKind::Memory => ExternType::Memory(self.memories[export.index as usize]),
+            ExportKind::Global => ExternType::Global(self.global_types[export.index as usize]),
+        }
+    }
+
+    /// The bytes of a data segment.
+    pub fn data_bytes(&self, seg: u32) -> &[u8] {
+        &self.bytes[self.datas[seg as usize].range.clone()]
+    }
+
+    /// The name of function `index` from the name section.
+    pub fn func_name(&self, index: u32) -> Option<&str> {
+        self.names.funcs.get(&index).map(String::as_str)
+    }
+
+    /// Number of functions defined (not imported) by the module.
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.bodies.len() as u32
+    }
+
+    /// The function body bytes of defined function `def_index` and their offset.
+    pub(crate) fn body(&self, def_index: u32) -> wasmparser::FunctionBody<'_> {
+        let range = self.bodies[def_index as usize].clone();
+        let reader = wasmparser::BinaryReader::new(&self.bytes[range.clone()], range.start as u64);
+        wasmparser::FunctionBody::new(reader)
+    }
+}
+
+fn read_names(names: &mut Names, reader: wasmparser::NameSectionReader<'_>) -> Result<(), String> {
+    for name in reader {
+        match name.map_err(err)? {
+            wasmparser::Name::Module { name, .. } => names.module = Some(name.to_string()),
+            wasmparser::Name::Function(map) => {
+                for naming in map {
+                    let naming = naming.map_err(err)?;
+                    names.funcs.insert(naming.index, naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn table_type(t: &wasmparser::TableType) -> Result<TableType, String> {
+    Ok(TableType {
+        element: ValType::from_ref_type(t.element_type)?,
+        min: t.initial,
+        max: t.maximum,
+    })
+}
+
+fn memory_type(t: &wasmparser::MemoryType) -> MemoryType {
+    MemoryType {
+        min: t.initial,
+        max: t.maximum,
+        memory64: t.memory64,
+        shared: t.shared,
+    }
+}
+
+fn global_type(t: &wasmparser::GlobalType) -> Result<GlobalType, String> {
+    Ok(GlobalType {
+        content: ValType::from_wasmparser(t.content_type)?,
+        mutable: t.mutable,
+    })
+}
+
+/// Shared, reference-counted module.
+pub type ModuleRef = Arc<Module>;

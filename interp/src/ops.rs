@@ -1,0 +1,719 @@
+//! The register bytecode: every opcode is defined once, in [`for_each_op!`].
+//!
+//! A function's code is a `Box<[Instr]>`. Operands are frame cells (`Reg`, a 16-bit offset
+//! from the frame base), immediates, or absolute branch targets (`Target`). From the one
+//! table below come:
+//!
+//! - the [`Instr`] enum (12 bytes per instruction),
+//! - the disassembler ([`Instr::mnemonic`], [`Instr`]'s `Display`),
+//! - branch-target patching and destination retargeting for the translator,
+//! - compare + branch fusion ([`Instr::fuse_branch`]),
+//! - and, in `exec`, the executor's match: one arm per family row, and one call to a
+//!   handler method of the same name for every row of the `other` family.
+//!
+//! Families (each row: variant, mnemonic, operand type, semantics):
+//!
+//! | family        | fields                 | meaning                                  |
+//! |---------------|------------------------|------------------------------------------|
+//! | `unary`       | `dst, src`             | `dst = f(src)`                           |
+//! | `unary_trap`  | `dst, src`             | `dst = f(src)?` (may trap)               |
+//! | `binary`      | `dst, a, b`            | `dst = f(a, b)`                          |
+//! | `binary_imm`  | `dst, a, imm`          | `dst = f(a, imm)` (imm sign-extended)    |
+//! | `binary_trap` | `dst, a, b`            | `dst = f(a, b)?`                         |
+//! | `br_cmp`      | `a, b, target`         | `if f(a, b) { goto target }`             |
+//! | `br_cmp_imm`  | `a, imm, target`       | `if f(a, imm) { goto target }`           |
+//! | `load`        | `dst, addr, offset`    | `dst = f(mem[addr + offset .. + N])`     |
+//! | `store`       | `addr, val, offset`    | `mem[addr + offset .. + N] = f(val)`     |
+//! | `other`       | as listed              | a handler method in `exec::handlers`     |
+
+use crate::trap::Trap;
+use std::fmt;
+
+/// A frame cell read by an instruction: an offset from the frame base.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reg(pub u16);
+
+/// A frame cell written by an instruction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Dst(pub u16);
+
+/// An absolute branch target: an index into the function's code.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Target(pub u32);
+
+impl From<Dst> for Reg {
+    fn from(d: Dst) -> Reg {
+        Reg(d.0)
+    }
+}
+
+/// How an operand type prints and takes part in translator patching.
+pub trait Operand: Copy {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    fn target_mut(&mut self) -> Option<&mut Target> {
+        None
+    }
+    fn dst_mut(&mut self) -> Option<&mut Dst> {
+        None
+    }
+}
+
+impl Operand for Reg {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+}
+impl Operand for Dst {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "r{}", self.0)
+    }
+    fn dst_mut(&mut self) -> Option<&mut Dst> {
+        Some(self)
+    }
+}
+impl Operand for Target {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "@{}", self.0)
+    }
+    fn target_mut(&mut self) -> Option<&mut Target> {
+        Some(self)
+    }
+}
+macro_rules! plain_operand {
+    ($($t:ty),*) => {$(
+        impl Operand for $t {
+            fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self)
+            }
+        }
+    )*};
+}
+plain_operand!(u16, u32, i32);
+
+/// The table. `$m` is called with every family; see the module docs.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! for_each_op {
+    ($m:ident) => {
+        $m! {
+            unary: [
+                (I32Eqz, "i32.eqz", i32, |x: i32| x == 0),
+                (I64Eqz, "i64.eqz", i64, |x: i64| x == 0),
+                (RefIsNull, "ref.is_null", u64, |x: u64| x == 0),
+                (I32Clz, "i32.clz", i32, |x: i32| x.leading_zeros() as i32),
+                (I32Ctz, "i32.ctz", i32, |x: i32| x.trailing_zeros() as i32),
+                (I32Popcnt, "i32.popcnt", i32, |x: i32| x.count_ones() as i32),
+                (I64Clz, "i64.clz", i64, |x: i64| x.leading_zeros() as i64),
+                (I64Ctz, "i64.ctz", i64, |x: i64| x.trailing_zeros() as i64),
+                (I64Popcnt, "i64.popcnt", i64, |x: i64| x.count_ones() as i64),
+                (F32Abs, "f32.abs", f32, |x: f32| x.abs()),
+                (F32Neg, "f32.neg", f32, |x: f32| -x),
+                (F32Ceil, "f32.ceil", f32, |x: f32| $crate::num::ceil32(x)),
+                (F32Floor, "f32.floor", f32, |x: f32| $crate::num::floor32(x)),
+                (F32Trunc, "f32.trunc", f32, |x: f32| $crate::num::trunc32(x)),
+                (F32Nearest, "f32.nearest", f32, |x: f32| $crate::num::nearest32(x)),
+                (F32Sqrt, "f32.sqrt", f32, |x: f32| $crate::num::sqrt32(x)),
+                (F64Abs, "f64.abs", f64, |x: f64| x.abs()),
+                (F64Neg, "f64.neg", f64, |x: f64| -x),
+                (F64Ceil, "f64.ceil", f64, |x: f64| $crate::num::ceil64(x)),
+                (F64Floor, "f64.floor", f64, |x: f64| $crate::num::floor64(x)),
+                (F64Trunc, "f64.trunc", f64, |x: f64| $crate::num::trunc64(x)),
+                (F64Nearest, "f64.nearest", f64, |x: f64| $crate::num::nearest64(x)),
+                (F64Sqrt, "f64.sqrt", f64, |x: f64| $crate::num::sqrt64(x)),
+                (I32WrapI64, "i32.wrap_i64", i64, |x: i64| x as i32),
+                (I64ExtendI32S, "i64.extend_i32_s", i32, |x: i32| x as i64),
+                (I64ExtendI32U, "i64.extend_i32_u", i32, |x: i32| x as u32 as i64),
+                (I32Extend8S, "i32.extend8_s", i32, |x: i32| x as i8 as i32),
+                (I32Extend16S, "i32.extend16_s", i32, |x: i32| x as i16 as i32),
+                (I64Extend8S, "i64.extend8_s", i64, |x: i64| x as i8 as i64),
+                (I64Extend16S, "i64.extend16_s", i64, |x: i64| x as i16 as i64),
+                (I64Extend32S, "i64.extend32_s", i64, |x: i64| x as i32 as i64),
+                (F32ConvertI32S, "f32.convert_i32_s", i32, |x: i32| x as f32),
+                (F32ConvertI32U, "f32.convert_i32_u", i32, |x: i32| x as u32 as f32),
+                (F32ConvertI64S, "f32.convert_i64_s", i64, |x: i64| x as f32),
+                (F32ConvertI64U, "f32.convert_i64_u", i64, |x: i64| x as u64 as f32),
+                (F64ConvertI32S, "f64.convert_i32_s", i32, |x: i32| x as f64),
+                (F64ConvertI32U, "f64.convert_i32_u", i32, |x: i32| x as u32 as f64),
+                (F64ConvertI64S, "f64.convert_i64_s", i64, |x: i64| x as f64),
+                (F64ConvertI64U, "f64.convert_i64_u", i64, |x: i64| x as u64 as f64),
+                (F32DemoteF64, "f32.demote_f64", f64, |x: f64| x as f32),
+                (F64PromoteF32, "f64.promote_f32", f32, |x: f32| x as f64),
+                (I32TruncSatF32S, "i32.trunc_sat_f32_s", f32, |x: f32| x as i32),
+                (I32TruncSatF32U, "i32.trunc_sat_f32_u", f32, |x: f32| x as u32 as i32),
+                (I32TruncSatF64S, "i32.trunc_sat_f64_s", f64, |x: f64| x as i32),
+                (I32TruncSatF64U, "i32.trunc_sat_f64_u", f64, |x: f64| x as u32 as i32),
+                (I64TruncSatF32S, "i64.trunc_sat_f32_s", f32, |x: f32| x as i64),
+                (I64TruncSatF32U, "i64.trunc_sat_f32_u", f32, |x: f32| x as u64 as i64),
+                (I64TruncSatF64S, "i64.trunc_sat_f64_s", f64, |x: f64| x as i64),
+                (I64TruncSatF64U, "i64.trunc_sat_f64_u", f64, |x: f64| x as u64 as i64),
+            ],
+            unary_trap: [
+                (I32TruncF32S, "i32.trunc_f32_s", f32, |x: f32| $crate::num::trunc_f32_i32(x)),
+                (I32TruncF32U, "i32.trunc_f32_u", f32, |x: f32| $crate::num::trunc_f32_u32(x)),
+                (I32TruncF64S, "i32.trunc_f64_s", f64, |x: f64| $crate::num::trunc_f64_i32(x)),
+                (I32TruncF64U, "i32.trunc_f64_u", f64, |x: f64| $crate::num::trunc_f64_u32(x)),
+                (I64TruncF32S, "i64.trunc_f32_s", f32, |x: f32| $crate::num::trunc_f32_i64(x)),
+                (I64TruncF32U, "i64.trunc_f32_u", f32, |x: f32| $crate::num::trunc_f32_u64(x)),
+                (I64TruncF64S, "i64.trunc_f64_s", f64, |x: f64| $crate::num::trunc_f64_i64(x)),
+                (I64TruncF64U, "i64.trunc_f64_u", f64, |x: f64| $crate::num::trunc_f64_u64(x)),
+            ],
+            binary: [
+                (I32Add, "i32.add", i32, |a: i32, b: i32| a.wrapping_add(b)),
+                (I32Sub, "i32.sub", i32, |a: i32, b: i32| a.wrapping_sub(b)),
+                (I32Mul, "i32.mul", i32, |a: i32, b: i32| a.wrapping_mul(b)),
+                (I32And, "i32.and", i32, |a: i32, b: i32| a & b),
+                (I32Or, "i32.or", i32, |a: i32, b: i32| a | b),
+                (I32Xor, "i32.xor", i32, |a: i32, b: i32| a ^ b),
+                (I32Shl, "i32.shl", i32, |a: i32, b: i32| a.wrapping_shl(b as u32)),
+                (I32ShrS, "i32.shr_s", i32, |a: i32, b: i32| a.wrapping_shr(b as u32)),
+                (I32ShrU, "i32.shr_u", i32, |a: i32, b: i32| (a as u32).wrapping_shr(b as u32) as i32),
+                (I32Rotl, "i32.rotl", i32, |a: i32, b: i32| a.rotate_left(b as u32)),
+                (I32Rotr, "i32.rotr", i32, |a: i32, b: i32| a.rotate_right(b as u32)),
+                (I64Add, "i64.add", i64, |a: i64, b: i64| a.wrapping_add(b)),
+                (I64Sub, "i64.sub", i64, |a: i64, b: i64| a.wrapping_sub(b)),
+                (I64Mul, "i64.mul", i64, |a: i64, b: i64| a.wrapping_mul(b)),
+                (I64And, "i64.and", i64, |a: i64, b: i64| a & b),
+                (I64Or, "i64.or", i64, |a: i64, b: i64| a | b),
+                (I64Xor, "i64.xor", i64, |a: i64, b: i64| a ^ b),
+                (I64Shl, "i64.shl", i64, |a: i64, b: i64| a.wrapping_shl(b as u32)),
+                (I64ShrS, "i64.shr_s", i64, |a: i64, b: i64| a.wrapping_shr(b as u32)),
+                (I64ShrU, "i64.shr_u", i64, |a: i64, b: i64| (a as u64).wrapping_shr(b as u32) as i64),
+                (I64Rotl, "i64.rotl", i64, |a: i64, b: i64| a.rotate_left(b as u32)),
+                (I64Rotr, "i64.rotr", i64, |a: i64, b: i64| a.rotate_right(b as u32)),
+                (I32Eq, "i32.eq", i32, |a: i32, b: i32| a == b),
+                (I32Ne, "i32.ne", i32, |a: i32, b: i32| a != b),
+                (I32LtS, "i32.lt_s", i32, |a: i32, b: i32| a < b),
+                (I32LtU, "i32.lt_u", i32, |a: i32, b: i32| (a as u32) < (b as u32)),
+                (I32GtS, "i32.gt_s", i32, |a: i32, b: i32| a > b),
+                (I32GtU, "i32.gt_u", i32, |a: i32, b: i32| (a as u32) > (b as u32)),
+                (I32LeS, "i32.le_s", i32, |a: i32, b: i32| a <= b),
+                (I32LeU, "i32.le_u", i32, |a: i32, b: i32| (a as u32) <= (b as u32)),
+                (I32GeS, "i32.ge_s", i32, |a: i32, b: i32| a >= b),
+                (I32GeU, "i32.ge_u", i32, |a: i32, b: i32| (a as u32) >= (b as u32)),
+                (I64Eq, "i64.eq", i64, |a: i64, b: i64| a == b),
+                (I64Ne, "i64.ne", i64, |a: i64, b: i64| a != b),
+                (I64LtS, "i64.lt_s", i64, |a: i64, b: i64| a < b),
+                (I64LtU, "i64.lt_u", i64, |a: i64, b: i64| (a as u64) < (b as u64)),
+                (I64GtS, "i64.gt_s", i64, |a: i64, b: i64| a > b),
+                (I64GtU, "i64.gt_u", i64, |a: i64, b: i64| (a as u64) > (b as u64)),
+                (I64LeS, "i64.le_s", i64, |a: i64, b: i64| a <= b),
+                (I64LeU, "i64.le_u", i64, |a: i64, b: i64| (a as u64) <= (b as u64)),
+                (I64GeS, "i64.ge_s", i64, |a: i64, b: i64| a >= b),
+                (I64GeU, "i64.ge_u", i64, |a: i64, b: i64| (a as u64) >= (b as u64)),
+                (F32Eq, "f32.eq", f32, |a: f32, b: f32| a == b),
+                (F32Ne, "f32.ne", f32, |a: f32, b: f32| a != b),
+                (F32Lt, "f32.lt", f32, |a: f32, b: f32| a < b),
+                (F32Gt, "f32.gt", f32, |a: f32, b: f32| a > b),
+                (F32Le, "f32.le", f32, |a: f32, b: f32| a <= b),
+                (F32Ge, "f32.ge", f32, |a: f32, b: f32| a >= b),
+                (F64Eq, "f64.eq", f64, |a: f64, b: f64| a == b),
+                (F64Ne, "f64.ne", f64, |a: f64, b: f64| a != b),
+                (F64Lt, "f64.lt", f64, |a: f64, b: f64| a < b),
+                (F64Gt, "f64.gt", f64, |a: f64, b: f64| a > b),
+                (F64Le, "f64.le", f64, |a: f64, b: f64| a <= b),
+                (F64Ge, "f64.ge", f64, |a: f64, b: f64| a >= b),
+                (F32Add, "f32.add", f32, |a: f32, b: f32| a + b),
+                (F32Sub, "f32.sub", f32, |a: f32, b: f32| a - b),
+                (F32Mul, "f32.mul", f32, |a: f32, b: f32| a * b),
+                (F32Div, "f32.div", f32, |a: f32, b: f32| a / b),
+                (F32Min, "f32.min", f32, |a: f32, b: f32| $crate::num::min32(a, b)),
+                (F32Max, "f32.max", f32, |a: f32, b: f32| $crate::num::max32(a, b)),
+                (F32Copysign, "f32.copysign", f32, |a: f32, b: f32| a.copysign(b)),
+                (F64Add, "f64.add", f64, |a: f64, b: f64| a + b),
+                (F64Sub, "f64.sub", f64, |a: f64, b: f64| a - b),
+                (F64Mul, "f64.mul", f64, |a: f64, b: f64| a * b),
+                (F64Div, "f64.div", f64, |a: f64, b: f64| a / b),
+                (F64Min, "f64.min", f64, |a: f64, b: f64| $crate::num::min64(a, b)),
+                (F64Max, "f64.max", f64, |a: f64, b: f64| $crate::num::max64(a, b)),
+                (F64Copysign, "f64.copysign", f64, |a: f64, b: f64| a.copysign(b)),
+            ],
+            binary_imm: [
+                (I32AddImm, "i32.add_imm", i32, |a: i32, b: i32| a.wrapping_add(b)),
+                (I32SubImm, "i32.sub_imm", i32, |a: i32, b: i32| a.wrapping_sub(b)),
+                (I32MulImm, "i32.mul_imm", i32, |a: i32, b: i32| a.wrapping_mul(b)),
+                (I32AndImm, "i32.and_imm", i32, |a: i32, b: i32| a & b),
+                (I32OrImm, "i32.or_imm", i32, |a: i32, b: i32| a | b),
+                (I32XorImm, "i32.xor_imm", i32, |a: i32, b: i32| a ^ b),
+                (I32ShlImm, "i32.shl_imm", i32, |a: i32, b: i32| a.wrapping_shl(b as u32)),
+                (I32ShrSImm, "i32.shr_s_imm", i32, |a: i32, b: i32| a.wrapping_shr(b as u32)),
+                (I32ShrUImm, "i32.shr_u_imm", i32, |a: i32, b: i32| (a as u32).wrapping_shr(b as u32) as i32),
+                (I32RotlImm, "i32.rotl_imm", i32, |a: i32, b: i32| a.rotate_left(b as u32)),
+                (I32RotrImm, "i32.rotr_imm", i32, |a: i32, b: i32| a.rotate_right(b as u32)),
+                (I64AddImm, "i64.add_imm", i64, |a: i64, b: i64| a.wrapping_add(b)),
+                (I64SubImm, "i64.sub_imm", i64, |a: i64, b: i64| a.wrapping_sub(b)),
+                (I64MulImm, "i64.mul_imm", i64, |a: i64, b: i64| a.wrapping_mul(b)),
+                (I64AndImm, "i64.and_imm", i64, |a: i64, b: i64| a & b),
+                (I64OrImm, "i64.or_imm", i64, |a: i64, b: i64| a | b),
+                (I64XorImm, "i64.xor_imm", i64, |a: i64, b: i64| a ^ b),
+                (I64ShlImm, "i64.shl_imm", i64, |a: i64, b: i64| a.wrapping_shl(b as u32)),
+                (I64ShrSImm, "i64.shr_s_imm", i64, |a: i64, b: i64| a.wrapping_shr(b as u32)),
+                (I64ShrUImm, "i64.shr_u_imm", i64, |a: i64, b: i64| (a as u64).wrapping_shr(b as u32) as i64),
+                (I64RotlImm, "i64.rotl_imm", i64, |a: i64, b: i64| a.rotate_left(b as u32)),
+                (I64RotrImm, "i64.rotr_imm", i64, |a: i64, b: i64| a.rotate_right(b as u32)),
+                (I32EqImm, "i32.eq_imm", i32, |a: i32, b: i32| a == b),
+                (I32NeImm, "i32.ne_imm", i32, |a: i32, b: i32| a != b),
+                (I32LtSImm, "i32.lt_s_imm", i32, |a: i32, b: i32| a < b),
+                (I32LtUImm, "i32.lt_u_imm", i32, |a: i32, b: i32| (a as u32) < (b as u32)),
+                (I32GtSImm, "i32.gt_s_imm", i32, |a: i32, b: i32| a > b),
+                (I32GtUImm, "i32.gt_u_imm", i32, |a: i32, b: i32| (a as u32) > (b as u32)),
+                (I32LeSImm, "i32.le_s_imm", i32, |a: i32, b: i32| a <= b),
+                (I32LeUImm, "i32.le_u_imm", i32, |a: i32, b: i32| (a as u32) <= (b as u32)),
+                (I32GeSImm, "i32.ge_s_imm", i32, |a: i32, b: i32| a >= b),
+                (I32GeUImm, "i32.ge_u_imm", i32, |a: i32, b: i32| (a as u32) >= (b as u32)),
+                (I64EqImm, "i64.eq_imm", i64, |a: i64, b: i64| a == b),
+                (I64NeImm, "i64.ne_imm", i64, |a: i64, b: i64| a != b),
+                (I64LtSImm, "i64.lt_s_imm", i64, |a: i64, b: i64| a < b),
+                (I64LtUImm, "i64.lt_u_imm", i64, |a: i64, b: i64| (a as u64) < (b as u64)),
+                (I64GtSImm, "i64.gt_s_imm", i64, |a: i64, b: i64| a > b),
+                (I64GtUImm, "i64.gt_u_imm", i64, |a: i64, b: i64| (a as u64) > (b as u64)),
+                (I64LeSImm, "i64.le_s_imm", i64, |a: i64, b: i64| a <= b),
+                (I64LeUImm, "i64.le_u_imm", i64, |a: i64, b: i64| (a as u64) <= (b as u64)),
+                (I64GeSImm, "i64.ge_s_imm", i64, |a: i64, b: i64| a >= b),
+                (I64GeUImm, "i64.ge_u_imm", i64, |a: i64, b: i64| (a as u64) >= (b as u64)),
+            ],
+            binary_trap: [
+                (I32DivS, "i32.div_s", i32, |a: i32, b: i32| $crate::num::div_s32(a, b)),
+                (I32DivU, "i32.div_u", i32, |a: i32, b: i32| $crate::num::div_u32(a, b)),
+                (I32RemS, "i32.rem_s", i32, |a: i32, b: i32| $crate::num::rem_s32(a, b)),
+                (I32RemU, "i32.rem_u", i32, |a: i32, b: i32| $crate::num::rem_u32(a, b)),
+                (I64DivS, "i64.div_s", i64, |a: i64, b: i64| $crate::num::div_s64(a, b)),
+                (I64DivU, "i64.div_u", i64, |a: i64, b: i64| $crate::num::div_u64(a, b)),
+                (I64RemS, "i64.rem_s", i64, |a: i64, b: i64| $crate::num::rem_s64(a, b)),
+                (I64RemU, "i64.rem_u", i64, |a: i64, b: i64| $crate::num::rem_u64(a, b)),
+            ],
+            // (branch variant, mnemonic, type, condition, fused from, negation)
+            br_cmp: [
+                (BrI32Eq, "br.i32.eq", i32, |a: i32, b: i32| a == b, I32Eq, BrI32Ne),
+                (BrI32Ne, "br.i32.ne", i32, |a: i32, b: i32| a != b, I32Ne, BrI32Eq),
+                (BrI32LtS, "br.i32.lt_s", i32, |a: i32, b: i32| a < b, I32LtS, BrI32GeS),
+                (BrI32LtU, "br.i32.lt_u", i32, |a: i32, b: i32| (a as u32) < (b as u32), I32LtU, BrI32GeU),
+                (BrI32GtS, "br.i32.gt_s", i32, |a: i32, b: i32| a > b, I32GtS, BrI32LeS),
+                (BrI32GtU, "br.i32.gt_u", i32, |a: i32, b: i32| (a as u32) > (b as u32), I32GtU, BrI32LeU),
+                (BrI32LeS, "br.i32.le_s", i32, |a: i32, b: i32| a <= b, I32LeS, BrI32GtS),
+                (BrI32LeU, "br.i32.le_u", i32, |a: i32, b: i32| (a as u32) <= (b as u32), I32LeU, BrI32GtU),
+                (BrI32GeS, "br.i32.ge_s", i32, |a: i32, b: i32| a >= b, I32GeS, BrI32LtS),
+                (BrI32GeU, "br.i32.ge_u", i32, |a: i32, b: i32| (a as u32) >= (b as u32), I32GeU, BrI32LtU),
+                (BrI64Eq, "br.i64.eq", i64, |a: i64, b: i64| a == b, I64Eq, BrI64Ne),
+                (BrI64Ne, "br.i64.ne", i64, |a: i64, b: i64| a != b, I64Ne, BrI64Eq),
+                (BrI64LtS, "br.i64.lt_s", i64, |a: i64, b: i64| a < b, I64LtS, BrI64GeS),
+                (BrI64LtU, "br.i64.lt_u", i64, |a: i64, b: i64| (a as u64) < (b as u64), I64LtU, BrI64GeU),
+                (BrI64GtS, "br.i64.gt_s", i64, |a: i64, b: i64| a > b, I64GtS, BrI64LeS),
+                (BrI64GtU, "br.i64.gt_u", i64, |a: i64, b: i64| (a as u64) > (b as u64), I64GtU, BrI64LeU),
+                (BrI64LeS, "br.i64.le_s", i64, |a: i64, b: i64| a <= b, I64LeS, BrI64GtS),
+                (BrI64LeU, "br.i64.le_u", i64, |a: i64, b: i64| (a as u64) <= (b as u64), I64LeU, BrI64GtU),
+                (BrI64GeS, "br.i64.ge_s", i64, |a: i64, b: i64| a >= b, I64GeS, BrI64LtS),
+                (BrI64GeU, "br.i64.ge_u", i64, |a: i64, b: i64| (a as u64) >= (b as u64), I64GeU, BrI64LtU),
+            ],
+            br_cmp_imm: [
+                (BrI32EqImm, "br.i32.eq_imm", i32, |a: i32, b: i32| a == b, I32EqImm, BrI32NeImm),
+                (BrI32NeImm, "br.i32.ne_imm", i32, |a: i32, b: i32| a != b, I32NeImm, BrI32EqImm),
+                (BrI32LtSImm, "br.i32.lt_s_imm", i32, |a: i32, b: i32| a < b, I32LtSImm, BrI32GeSImm),
+                (BrI32LtUImm, "br.i32.lt_u_imm", i32, |a: i32, b: i32| (a as u32) < (b as u32), I32LtUImm, BrI32GeUImm),
+                (BrI32GtSImm, "br.i32.gt_s_imm", i32, |a: i32, b: i32| a > b, I32GtSImm, BrI32LeSImm),
+                (BrI32GtUImm, "br.i32.gt_u_imm", i32, |a: i32, b: i32| (a as u32) > (b as u32), I32GtUImm, BrI32LeUImm),
+                (BrI32LeSImm, "br.i32.le_s_imm", i32, |a: i32, b: i32| a <= b, I32LeSImm, BrI32GtSImm),
+                (BrI32LeUImm, "br.i32.le_u_imm", i32, |a: i32, b: i32| (a as u32) <= (b as u32), I32LeUImm, BrI32GtUImm),
+                (BrI32GeSImm, "br.i32.ge_s_imm", i32, |a: i32, b: i32| a >= b, I32GeSImm, BrI32LtSImm),
+                (BrI32GeUImm, "br.i32.ge_u_imm", i32, |a: i32, b: i32| (a as u32) >= (b as u32), I32GeUImm, BrI32LtUImm),
+                (BrI64EqImm, "br.i64.eq_imm", i64, |a: i64, b: i64| a == b, I64EqImm, BrI64NeImm),
+                (BrI64NeImm, "br.i64.ne_imm", i64, |a: i64, b: i64| a != b, I64NeImm, BrI64EqImm),
+                (BrI64LtSImm, "br.i64.lt_s_imm", i64, |a: i64, b: i64| a < b, I64LtSImm, BrI64GeSImm),
+                (BrI64LtUImm, "br.i64.lt_u_imm", i64, |a: i64, b: i64| (a as u64) < (b as u64), I64LtUImm, BrI64GeUImm),
+                (BrI64GtSImm, "br.i64.gt_s_imm", i64, |a: i64, b: i64| a > b, I64GtSImm, BrI64LeSImm),
+                (BrI64GtUImm, "br.i64.gt_u_imm", i64, |a: i64, b: i64| (a as u64) > (b as u64), I64GtUImm, BrI64LeUImm),
+                (BrI64LeSImm, "br.i64.le_s_imm", i64, |a: i64, b: i64| a <= b, I64LeSImm, BrI64GtSImm),
+                (BrI64LeUImm, "br.i64.le_u_imm", i64, |a: i64, b: i64| (a as u64) <= (b as u64), I64LeUImm, BrI64GtUImm),
+                (BrI64GeSImm, "br.i64.ge_s_imm", i64, |a: i64, b: i64| a >= b, I64GeSImm, BrI64LtSImm),
+                (BrI64GeUImm, "br.i64.ge_u_imm", i64, |a: i64, b: i64| (a as u64) >= (b as u64), I64GeUImm, BrI64LtUImm),
+            ],
+            load: [
+                (I32Load, "i32.load", 4, |b: [u8; 4]| i32::from_le_bytes(b)),
+                (I64Load, "i64.load", 8, |b: [u8; 8]| i64::from_le_bytes(b)),
+                (F32Load, "f32.load", 4, |b: [u8; 4]| u32::from_le_bytes(b)),
+                (F64Load, "f64.load", 8, |b: [u8; 8]| u64::from_le_bytes(b)),
+                (I32Load8S, "i32.load8_s", 1, |b: [u8; 1]| i8::from_le_bytes(b) as i32),
+                (I32Load8U, "i32.load8_u", 1, |b: [u8; 1]| b[0] as i32),
+                (I32Load16S, "i32.load16_s", 2, |b: [u8; 2]| i16::from_le_bytes(b) as i32),
+                (I32Load16U, "i32.load16_u", 2, |b: [u8; 2]| u16::from_le_bytes(b) as i32),
+                (I64Load8S, "i64.load8_s", 1, |b: [u8; 1]| i8::from_le_bytes(b) as i64),
+                (I64Load8U, "i64.load8_u", 1, |b: [u8; 1]| b[0] as i64),
+                (I64Load16S, "i64.load16_s", 2, |b: [u8; 2]| i16::from_le_bytes(b) as i64),
+                (I64Load16U, "i64.load16_u", 2, |b: [u8; 2]| u16::from_le_bytes(b) as i64),
+                (I64Load32S, "i64.load32_s", 4, |b: [u8; 4]| i32::from_le_bytes(b) as i64),
+                (I64Load32U, "i64.load32_u", 4, |b: [u8; 4]| u32::from_le_bytes(b) as i64),
+            ],
+            store: [
+                (I32Store, "i32.store", 4, u32, |v: u32| v.to_le_bytes()),
+                (I64Store, "i64.store", 8, u64, |v: u64| v.to_le_bytes()),
+                (F32Store, "f32.store", 4, u32, |v: u32| v.to_le_bytes()),
+                (F64Store, "f64.store", 8, u64, |v: u64| v.to_le_bytes()),
+                (I32Store8, "i32.store8", 1, u32, |v: u32| [v as u8]),
+                (I32Store16, "i32.store16", 2, u32, |v: u32| (v as u16).to_le_bytes()),
+                (I64Store8, "i64.store8", 1, u64, |v: u64| [v as u8]),
+                (I64Store16, "i64.store16", 2, u64, |v: u64| (v as u16).to_le_bytes()),
+                (I64Store32, "i64.store32", 4, u64, |v: u64| (v as u32).to_le_bytes()),
+            ],
+            other: [
+                /// Traps with `unreachable`.
+                (Unreachable, "unreachable", {}),
+                /// Copies one cell.
+                (Copy, "copy", { dst: Dst, src: Reg }),
+                /// Writes a 32-bit constant (zero-extended).
+                (Const32, "const32", { dst: Dst, value: u32 }),
+                /// Writes a 64-bit constant.
+                (Const64, "const64", { dst: Dst, lo: u32, hi: u32 }),
+                /// Unconditional jump.
+                (Br, "br", { target: Target }),
+                /// Jumps when the i32 in `cond` is non-zero.
+                (BrIfNez, "br_if", { cond: Reg, target: Target }),
+                /// Jumps when the i32 in `cond` is zero.
+                (BrIfEqz, "br_if_not", { cond: Reg, target: Target }),
+                /// Jumps through the `len + 1` `br` instructions that follow (the last is the default).
+                (BrTable, "br_table", { index: Reg, len: u32 }),
+                /// Returns with no results.
+                (Return, "return", {}),
+                /// Returns the value in `src` (copied to cell 0 of the frame).
+                (Return1, "return1", { src: Reg }),
+                /// Returns the `len` values in `start..start+len`.
+                (ReturnSpan, "return_span", { start: Reg, len: u32 }),
+                /// Calls function `func` of the instance; its frame starts at `base`.
+                (Call, "call", { func: u32, base: Reg }),
+                /// Calls the function at `index` of table `table`, which must have type `ty`.
+                (CallIndirect, "call_indirect", { index: Reg, base: Reg, table: u16, ty: u32 }),
+                /// `dst = if cond != 0 { a } else { b }`
+                (Select, "select", { dst: Dst, cond: Reg, a: Reg, b: Reg }),
+                (GlobalGet, "global.get", { dst: Dst, global: u32 }),
+                (GlobalSet, "global.set", { src: Reg, global: u32 }),
+                (MemorySize, "memory.size", { dst: Dst }),
+                (MemoryGrow, "memory.grow", { dst: Dst, delta: Reg }),
+                (MemoryFill, "memory.fill", { dst: Reg, val: Reg, len: Reg }),
+                (MemoryCopy, "memory.copy", { dst: Reg, src: Reg, len: Reg }),
+                (MemoryInit, "memory.init", { dst: Reg, src: Reg, len: Reg, seg: u32 }),
+                (DataDrop, "data.drop", { seg: u32 }),
+                (TableGet, "table.get", { dst: Dst, index: Reg, table: u32 }),
+                (TableSet, "table.set", { index: Reg, val: Reg, table: u32 }),
+                (TableSize, "table.size", { dst: Dst, table: u32 }),
+                (TableGrow, "table.grow", { dst: Dst, init: Reg, delta: Reg, table: u16 }),
+                (TableFill, "table.fill", { dst: Reg, val: Reg, len: Reg, table: u16 }),
+                /// Followed by a `Data` word: `a` = destination table, `b` = source table.
+                (TableCopy, "table.copy", { dst: Reg, src: Reg, len: Reg }),
+                /// Followed by a `Data` word: `a` = table, `b` = element segment.
+                (TableInit, "table.init", { dst: Reg, src: Reg, len: Reg }),
+                (ElemDrop, "elem.drop", { seg: u32 }),
+                (RefFunc, "ref.func", { dst: Dst, func: u32 }),
+                /// Operand word of the instruction before it; never executed.
+                (Data, "data", { a: u32, b: u32 }),
+            ],
+        }
+    };
+}
+
+macro_rules! define_instr {
+    (
+        unary: [$(($un:ident, $unm:literal, $unt:ty, $unf:expr)),* $(,)?],
+        unary_trap: [$(($ut:ident, $utm:literal, $utt:ty, $utf:expr)),* $(,)?],
+        binary: [$(($bn:ident, $bnm:literal, $bnt:ty, $bnf:expr)),* $(,)?],
+        binary_imm: [$(($bi:ident, $bim:literal, $bit:ty, $bif:expr)),* $(,)?],
+        binary_trap: [$(($bt:ident, $btm:literal, $btt:ty, $btf:expr)),* $(,)?],
+        br_cmp: [$(($bc:ident, $bcm:literal, $bct:ty, $bcf:expr, $bcfrom:ident, $bcnot:ident)),* $(,)?],
+        br_cmp_imm: [$(($bci:ident, $bcim:literal, $bcit:ty, $bcif:expr, $bcifrom:ident, $bcinot:ident)),* $(,)?],
+        load: [$(($ld:ident, $ldm:literal, $ldn:literal, $ldf:expr)),* $(,)?],
+        store: [$(($st:ident, $stm:literal, $stn:literal, $stt:ty, $stf:expr)),* $(,)?],
+        other: [$($(#[doc = $doc:literal])* ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
+    ) => {
+        /// One register-bytecode instruction. See the module docs for the families.
+        #[derive(Copy, Clone, Debug, PartialEq)]
+        pub enum Instr {
+            $($un { dst: Dst, src: Reg },)*
+            $($ut { dst: Dst, src: Reg },)*
+            $($bn { dst: Dst, a: Reg, b: Reg },)*
+            $($bi { dst: Dst, a: Reg, imm: i32 },)*
+            $($bt { dst: Dst, a: Reg, b: Reg },)*
+            $($bc { a: Reg, b: Reg, target: Target },)*
+            $($bci { a: Reg, imm: i32, target: Target },)*
+            $($ld { dst: Dst, addr: Reg, offset: u32 },)*
+            $($st { addr: Reg, val: Reg, offset: u32 },)*
+            $($(#[doc = $doc])* $ot { $($of: $oft),* },)*
+        }
+
+        impl Instr {
+            /// The instruction's name as the disassembler prints it.
+            pub fn mnemonic(&self) -> &'static str {
+                match self {
+                    $(Instr::$un { .. } => $unm,)*
+                    $(Instr::$ut { .. } => $utm,)*
+                    $(Instr::$bn { .. } => $bnm,)*
+                    $(Instr::$bi { .. } => $bim,)*
+                    $(Instr::$bt { .. } => $btm,)*
+                    $(Instr::$bc { .. } => $bcm,)*
+                    $(Instr::$bci { .. } => $bcim,)*
+                    $(Instr::$ld { .. } => $ldm,)*
+                    $(Instr::$st { .. } => $stm,)*
+                    $(Instr::$ot { .. } => $otm,)*
+                }
+            }
+
+            /// Calls `f` on every operand, in declaration order.
+            pub fn for_each_operand(&mut self, f: &mut dyn FnMut(&mut dyn OperandMut)) {
+                match self {
+                    $(Instr::$un { dst, src } => { f(dst); f(src); })*
+                    $(Instr::$ut { dst, src } => { f(dst); f(src); })*
+                    $(Instr::$bn { dst, a, b } => { f(dst); f(a); f(b); })*
+                    $(Instr::$bi { dst, a, imm } => { f(dst); f(a); f(imm); })*
+                    $(Instr::$bt { dst, a, b } => { f(dst); f(a); f(b); })*
+                    $(Instr::$bc { a, b, target } => { f(a); f(b); f(target); })*
+                    $(Instr::$bci { a, imm, target } => { f(a); f(imm); f(target); })*
+                    $(Instr::$ld { dst, addr, offset } => { f(dst); f(addr); f(offset); })*
+                    $(Instr::$st { addr, val, offset } => { f(addr); f(val); f(offset); })*
+                    $(Instr::$ot { $($of),* } => { $(f($of);)* })*
+                }
+            }
+
+            /// Turns a compare that produced a branch condition into a compare-and-branch
+            /// that jumps to `target` when the condition is `when`.
+            pub fn fuse_branch(&self, when: bool, target: Target) -> Option<Instr> {
+                Some(match *self {
+                    $(Instr::$bcfrom { a, b, .. } => if when {
+                        Instr::$bc { a, b, target }
+                    } else {
+                        Instr::$bcnot { a, b, target }
+                    },)*
+                    $(Instr::$bcifrom { a, imm, .. } => if when {
+                        Instr::$bci { a, imm, target }
+                    } else {
+                        Instr::$bcinot { a, imm, target }
+                    },)*
+                    _ => return None,
+                })
+            }
+        }
+    };
+}
+
+for_each_op!(define_instr);
+
+/// An operand seen through [`Instr::for_each_operand`].
+pub trait OperandMut {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    fn target_mut(&mut self) -> Option<&mut Target>;
+    fn dst_mut(&mut self) -> Option<&mut Dst>;
+}
+
+impl<T: Operand> OperandMut for T {
+    fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Operand::write(self, f)
+    }
+    fn target_mut(&mut self) -> Option<&mut Target> {
+        Operand::target_mut(self)
+    }
+    fn dst_mut(&mut self) -> Option<&mut Dst> {
+        Operand::dst_mut(self)
+    }
+}
+
+impl Instr {
+    /// The branch target of this instruction, if it has one.
+    pub fn target(&self) -> Option<Target> {
+        let mut copy = *self;
+        let mut out = None;
+        copy.for_each_operand(&mut |op| {
+            if let Some(t) = op.target_mut() {
+                out = Some(*t);
+            }
+        });
+        out
+    }
+
+    /// Rewrites the branch target; returns whether the instruction has one.
+    pub fn set_target(&mut self, new: Target) -> bool {
+        let mut found = false;
+        self.for_each_operand(&mut |op| {
+            if let Some(t) = op.target_mut() {
+                *t = new;
+                found = true;
+            }
+        });
+        found
+    }
+
+    /// The destination register of this instruction, if it writes exactly one.
+    pub fn dst(&self) -> Option<Dst> {
+        let mut copy = *self;
+        let mut out = None;
+        copy.for_each_operand(&mut |op| {
+            if let Some(d) = op.dst_mut() {
+                out = Some(*d);
+            }
+        });
+        out
+    }
+
+    /// Rewrites the destination register.
+    pub fn set_dst(&mut self, new: Dst) {
+        self.for_each_operand(&mut |op| {
+            if let Some(d) = op.dst_mut() {
+                *d = new;
+            }
+        });
+    }
+}
+
+impl fmt::Display for Instr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.mnemonic())?;
+        let mut copy = *self;
+        let mut first = true;
+        let mut result = Ok(());
+        copy.for_each_operand(&mut |op| {
+            if result.is_err() {
+                return;
+            }
+            result = (|| {
+                f.write_str(if first { " " } else { ", " })?;
+                first = false;
+                op.write(f)
+            })();
+        });
+        result
+    }
+}
+
+/// Converts between frame cells and typed values. `i32`/`f32` live in the low 32 bits.
+pub trait Cell: Sized {
+    fn from_cell(c: u64) -> Self;
+    fn to_cell(self) -> u64;
+}
+impl Cell for i32 {
+    #[inline(always)]
+    fn from_cell(c: u64) -> Self {
+        c as u32 as i32
+    }
+    #[inline(always)]
+    fn to_cell(self) -> u64 {
+        self as u32 as u64
+    }
+}
+impl Cell for u32 {
+    #[inline(always)]
+    fn from_cell(c: u64) -> Self {
+        c as u32
+    }
+    #[inline(always)]
+    fn to_cell(self) -> u64 {
+        self as u64
+    }
+}
+impl Cell for i64 {
+    #[inline(always)]
+    fn from_cell(c: u64) -> Self {
+        c as i64
+    }
+    #[inline(always)]
+    fn to_cell(self) -> u64 {
+        self as u64
+    }
+}
+impl Cell for u64 {
+    #[inline(always)]
+    fn from_cell(c: u64) -> Self {
+        c
+    }
+    #[inline(always)]
+    fn to_cell(self) -> u64 {
+        self
+    }
+}
+impl Cell for f32 {
+    #[inline(always)]
+    fn from_cell(c: u64) -> Self {
+        f32::from_bits(c as u32)
+    }
+    #[inline(always)]
+    fn to_cell(self) -> u64 {
+        self.to_bits() as u64
+    }
+}
+impl Cell for f64 {
+    #[inline(always)]
+    fn from_cell(c: u64) -> Self {
+        f64::from_bits(c)
+    }
+    #[inline(always)]
+    fn to_cell(self) -> u64 {
+        self.to_bits()
+    }
+}
+impl Cell for bool {
+    #[inline(always)]
+    fn from_cell(c: u64) -> Self {
+        c as u32 != 0
+    }
+    #[inline(always)]
+    fn to_cell(self) -> u64 {
+        self as u64
+    }
+}
+
+/// Widens an `i32` immediate to an operand type.
+pub trait Imm {
+    fn from_imm(imm: i32) -> Self;
+}
+impl Imm for i32 {
+    #[inline(always)]
+    fn from_imm(imm: i32) -> Self {
+        imm
+    }
+}
+impl Imm for i64 {
+    #[inline(always)]
+    fn from_imm(imm: i32) -> Self {
+        imm as i64
+    }
+}
+
+/// Keeps `Trap` in scope for the table's closures.
+#[allow(dead_code)]
+type TrapResult<T> = Result<T, Trap>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instr_is_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<Instr>(), 12);
+    }
+
+    #[test]
+    fn display_and_patch() {
+        let mut i = Instr::BrI32LtS {
+            a: Reg(1),
+            b: Reg(2),
+            target: Target(0),
+        };
+        assert!(i.set_target(Target(7)));
+        assert_eq!(i.target(), Some(Target(7)));
+        assert_eq!(i.to_string(), "br.i32.lt_s r1, r2, @7");
+        let mut add = Instr::I32AddImm {
+            dst: Dst(3),
+            a: Reg(0),
+            imm: -1,
+        };
+        assert_eq!(add.dst(), Some(Dst(3)));
+        add.set_dst(Dst(0));
+        assert_eq!(add.to_string(), "i32.add_imm r0, r0, -1");
+        let cmp = Instr::I64LeUImm {
+            dst: Dst(4),
+            a: Reg(1),
+            imm: 9,
+        };
+        assert_eq!(
+            cmp.fuse_branch(false, Target(5)),
+            Some(Instr::BrI64GtUImm {
+                a: Reg(1),
+                imm: 9,
+                target: Target(5)
+            })
+        );
+    }
+}

@@ -1,0 +1,898 @@
+//! Translation of validated wasm function bodies into register bytecode.
+//!
+//! # Frame layout
+//!
+//! A function's frame is a window of 8-byte cells on the store's value stack:
+//!
+//! ```text
+//! cell 0 ..            parameters
+//!      .. temp_base    other locals (zeroed on entry)
+//! temp_base ..         one "home" cell per position of the wasm operand stack
+//! ```
+//!
+//! A local *is* a register. Each operand-stack position has a fixed home cell, so a value
+//! computed at stack height `h` lands in `temp_base + h` (more precisely: the sum of the
+//! cell sizes below it). The translator keeps a model of the operand stack whose entries
+//! are a local, a constant or a temporary in its home; `local.get` and constants emit
+//! nothing until an instruction consumes them.
+//!
+//! Calls need no copying: the arguments already sit in consecutive homes, and the callee's
+//! frame starts at the first argument's home. Results come back in the callee's first
+//! cells, which are exactly the homes the results occupy in the caller.
+//!
+//! Blocks: all results of a block (or params of a loop) live in the homes at the block's
+//! entry height, so every branch to a label copies its values there. Values of locals on
+//! the stack are copied to their homes on block entry (a later `local.set` inside the
+//! block could otherwise change them on one path only).
+
+mod ops;
+
+use crate::module::Module;
+use crate::ops::{Dst, Instr, Reg, Target};
+use crate::types::ValType;
+use wasmparser::{BlockType, Operator};
+
+/// A translated function.
+#[derive(Debug)]
+pub struct CompiledFunc {
+    pub code: Box<[Instr]>,
+    /// Cells the frame needs (params + locals + temporaries).
+    pub frame_size: u32,
+    /// Cells holding parameters.
+    pub param_cells: u32,
+    /// Cells of non-parameter locals, zeroed on entry (they follow the parameters).
+    pub local_cells: u32,
+    /// Cells of the results.
+    pub result_cells: u32,
+    /// The function's index in its module (imports included).
+    pub func_index: u32,
+}
+
+const MAX_CELLS: u32 = u16::MAX as u32;
+
+#[derive(Copy, Clone, Debug, PartialEq)]
+enum Kind {
+    /// The value of a local, in its register.
+    Local(u16),
+    /// A computed value in its home cell.
+    Temp,
+    /// A constant (bits as stored in a cell).
+    Const(u64),
+}
+
+#[derive(Copy, Clone, Debug)]
+struct Entry {
+    kind: Kind,
+    ty: ValType,
+    home: u16,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq)]
+enum CtrlKind {
+    Func,
+    Block,
+    Loop,
+    If,
+    Else,
+}
+
+struct Ctrl {
+    kind: CtrlKind,
+    /// Operand stack length at entry, below the params.
+    height: usize,
+    /// Home cell of stack position `height`: where params/results live.
+    base_home: u32,
+    params: Vec<ValType>,
+    results: Vec<ValType>,
+    /// For loops: the code index of the head.
+    head: u32,
+    /// Branches to patch with the end's code index.
+    fixups: Vec<usize>,
+    /// For `if`: the branch to the else arm (or the end).
+    else_fixup: Option<usize>,
+    /// For `if`: the param entries, restored at `else`.
+    param_entries: Vec<Entry>,
+    /// The rest of this block is unreachable.
+    unreachable: bool,
+}
+
+impl Ctrl {
+    fn label_types(&self) -> &[ValType] {
+        if self.kind == CtrlKind::Loop {
+            &self.params
+        } else {
+            &self.results
+        }
+    }
+}
+
+pub(crate) struct Translator<'m> {
+    module: &'m Module,
+    code: Vec<Instr>,
+    stack: Vec<Entry>,
+    ctrl: Vec<Ctrl>,
+    local_regs: Vec<u16>,
+    local_types: Vec<ValType>,
+    temp_base: u32,
+    max_cells: u32,
+    /// Index of the last instruction if it wrote a single destination and no label
+    /// follows it: its destination may be retargeted by `local.set`.
+    last_result: Option<usize>,
+    /// Depth of blocks opened inside unreachable code.
+    dead: u32,
+}
+
+type R<T = ()> = Result<T, String>;
+
+/// Translates defined function `def_index` of `module`.
+pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String> {
+    let func_index = module.num_imported_funcs + def_index;
+    let ty = module.func_type(func_index).clone();
+    let body = module.body(def_index);
+
+    let mut local_regs = Vec::new();
+    let mut local_types = ty.params().to_vec();
+    let mut cells: u32 = 0;
+    for p in ty.params() {
+        local_regs.push(cells as u16);
+        cells += p.cells() as u32;
+    }
+    let param_cells = cells;
+    let mut locals = body.get_locals_reader().map_err(|e| e.to_string())?;
+    for _ in 0..locals.get_count() {
+        let (count, t) = locals.read().map_err(|e| e.to_string())?;
+        let t = ValType::from_wasmparser(t)?;
+        for _ in 0..count {
+            if cells > MAX_CELLS {
+                return Err("function has too many locals".into());
+            }
+            local_regs.push(cells as u16);
+            local_types.push(t);
+            cells += t.cells() as u32;
+        }
+    }
+    if cells > MAX_CELLS {
+        return Err("function has too many locals".into());
+    }
+    let mut t = Translator {
+        module,
+        code: Vec::new(),
+        stack: Vec::new(),
+        ctrl: Vec::new(),
+        local_regs,
+        local_types,
+        temp_base: cells,
+        max_cells: cells,
+        last_result: None,
+        dead: 0,
+    };
+    t.ctrl.push(Ctrl {
+        kind: CtrlKind::Func,
+        height: 0,
+        base_home: cells,
+        params: Vec::new(),
+        results: ty.results().to_vec(),
+        head: 0,
+        fixups: Vec::new(),
+        else_fixup: None,
+        param_entries: Vec::new(),
+        unreachable: false,
+    });
+    let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
+    while !reader.eof() {
+        let op = reader.read().map_err(|e| e.to_string())?;
+        t.visit(op)?;
+        if t.ctrl.is_empty() {
+            break;
+        }
+    }
+    let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
+    Ok(CompiledFunc {
+        code: t.code.into_boxed_slice(),
+        frame_size: t.max_cells.max(result_cells),
+        param_cells,
+        local_cells: cells - param_cells,
+        result_cells,
+        func_index,
+    })
+}
+
+impl<'m> Translator<'m> {
+    fn visit(&mut self, op: Operator<'_>) -> R {
+        if self.ctrl.last().is_some_and(|c| c.unreachable) {
+            match op {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                    self.dead += 1
+                }
+                Operator::Else if self.dead == 0 => self.visit_else()?,
+                Operator::End if self.dead > 0 => self.dead -= 1,
+                Operator::End => self.visit_end()?,
+                _ => {}
+            }
+            return Ok(());
+        }
+        self.visit_op(op)
+    }
+
+    // ---- stack model -------------------------------------------------------------------
+
+    fn home_at(&self, height: usize) -> u32 {
+        match height.checked_sub(1).and_then(|i| self.stack.get(i)) {
+            Some(e) => e.home as u32 + e.ty.cells() as u32,
+            None => self.temp_base,
+        }
+    }
+
+    fn push(&mut self, kind: Kind, ty: ValType) -> R<u16> {
+        let home = self.home_at(self.stack.len());
+        let end = home + ty.cells() as u32;
+        if end > MAX_CELLS {
+            return Err("function needs too many registers".into());
+        }
+        self.max_cells = self.max_cells.max(end);
+        self.stack.push(Entry {
+            kind,
+            ty,
+            home: home as u16,
+        });
+        Ok(home as u16)
+    }
+
+    fn push_temp(&mut self, ty: ValType) -> R<Dst> {
+        self.push(Kind::Temp, ty).map(Dst)
+    }
+
+    fn push_const(&mut self, bits: u64, ty: ValType) -> R {
+        self.push(Kind::Const(bits), ty).map(drop)
+    }
+
+    fn pop(&mut self) -> R<Entry> {
+        self.stack
+            .pop()
+            .ok_or_else(|| "operand stack underflow in translator".to_string())
+    }
+
+    fn emit(&mut self, instr: Instr) -> usize {
+        let idx = self.code.len();
+        self.code.push(instr);
+        self.last_result = instr.dst().map(|_| idx);
+        idx
+    }
+
+    fn pc(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// A label starts here: nothing before it may be rewritten by later instructions.
+    fn label(&mut self) {
+        self.last_result = None;
+    }
+
+    fn emit_const(&mut self, dst: u16, bits: u64) {
+        if bits >> 32 == 0 {
+            self.emit(Instr::Const32 {
+                dst: Dst(dst),
+                value: bits as u32,
+            });
+        } else {
+            self.emit(Instr::Const64 {
+                dst: Dst(dst),
+                lo: bits as u32,
+                hi: (bits >> 32) as u32,
+            });
+        }
+    }
+
+    /// Emits what puts `e`'s value into cell `dst` (nothing if it is already there).
+    fn emit_move(&mut self, dst: u16, e: Entry) {
+        match e.kind {
+            Kind::Temp if e.home == dst => {}
+            Kind::Temp => self.emit_copy(dst, e.home, e.ty),
+            Kind::Local(r) if r == dst => {}
+            Kind::Local(r) => self.emit_copy(dst, r, e.ty),
+            Kind::Const(bits) => self.emit_const(dst, bits),
+        }
+    }
+
+    fn emit_copy(&mut self, dst: u16, src: u16, ty: ValType) {
+        for i in 0..ty.cells() as u16 {
+            self.emit(Instr::Copy {
+                dst: Dst(dst + i),
+                src: Reg(src + i),
+            });
+        }
+    }
+
+    /// The register holding `e`'s value; constants are written to their home first.
+    fn use_reg(&mut self, e: Entry) -> Reg {
+        match e.kind {
+            Kind::Local(r) => Reg(r),
+            Kind::Temp => Reg(e.home),
+            Kind::Const(bits) => {
+                self.emit_const(e.home, bits);
+                Reg(e.home)
+            }
+        }
+    }
+
+    fn pop_reg(&mut self) -> R<Reg> {
+        let e = self.pop()?;
+        Ok(self.use_reg(e))
+    }
+
+    /// Moves stack entry `i` into its home and makes it a temporary.
+    fn materialize(&mut self, i: usize) {
+        let e = self.stack[i];
+        if e.kind != Kind::Temp {
+            self.emit_move(e.home, e);
+            self.stack[i].kind = Kind::Temp;
+        }
+    }
+
+    /// Copies stack entries that read local register `r` to their homes, before `r`
+    /// is overwritten. Returns whether it emitted anything.
+    fn preserve_local(&mut self, r: u16) -> bool {
+        let mut any = false;
+        for i in 0..self.stack.len() {
+            if self.stack[i].kind == Kind::Local(r) {
+                self.materialize(i);
+                any = true;
+            }
+        }
+        any
+    }
+
+    // ---- locals ------------------------------------------------------------------------
+
+    fn local_reg(&self, index: u32) -> R<u16> {
+        self.local_regs
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| format!("no local {index}"))
+    }
+
+    fn local_set(&mut self, index: u32, tee: bool) -> R {
+        let r = self.local_reg(index)?;
+        let v = self.pop()?;
+        let reads_local = self.stack.iter().any(|e| e.kind == Kind::Local(r));
+        let retarget = match (v.kind, self.last_result) {
+            (Kind::Temp, Some(idx)) if !reads_local && v.ty.cells() == 1 => {
+                idx + 1 == self.code.len() && self.code[idx].dst() == Some(Dst(v.home))
+            }
+            _ => false,
+        };
+        if retarget {
+            let idx = self.code.len() - 1;
+            self.code[idx].set_dst(Dst(r));
+        } else {
+            self.preserve_local(r);
+            self.emit_move(r, v);
+        }
+        self.last_result = None;
+        if tee {
+            self.push(Kind::Local(r), v.ty)?;
+        }
+        Ok(())
+    }
+
+    // ---- families ----------------------------------------------------------------------
+
+    fn unary(&mut self, f: fn(Dst, Reg) -> Instr, result: ValType) -> R {
+        let src = self.pop_reg()?;
+        let dst = self.push_temp(result)?;
+        self.emit(f(dst, src));
+        Ok(())
+    }
+
+    /// Changes the type of the top entry without touching its bits (reinterpret).
+    fn retype(&mut self, ty: ValType) -> R {
+        let e = self.pop()?;
+        self.push(e.kind, ty)?;
+        Ok(())
+    }
+
+    fn binary(
+        &mut self,
+        f: fn(Dst, Reg, Reg) -> Instr,
+        imm: Option<fn(Dst, Reg, i32) -> Instr>,
+        swapped_imm: Option<fn(Dst, Reg, i32) -> Instr>,
+        result: ValType,
+    ) -> R {
+        let b = self.pop()?;
+        let a = self.pop()?;
+        if let (Some(imm), Kind::Const(bits)) = (imm, b.kind)
+            && let Some(v) = fits_imm(bits, b.ty)
+        {
+            let ra = self.use_reg(a);
+            let dst = self.push_temp(result)?;
+            self.emit(imm(dst, ra, v));
+            return Ok(());
+        }
+        if let (Some(imm), Kind::Const(bits)) = (swapped_imm, a.kind)
+            && let Some(v) = fits_imm(bits, a.ty)
+        {
+            let rb = self.use_reg(b);
+            let dst = self.push_temp(result)?;
+            self.emit(imm(dst, rb, v));
+            return Ok(());
+        }
+        let ra = self.use_reg(a);
+        let rb = self.use_reg(b);
+        let dst = self.push_temp(result)?;
+        self.emit(f(dst, ra, rb));
+        Ok(())
+    }
+
+    fn load(&mut self, f: fn(Dst, Reg, u32) -> Instr, m: wasmparser::MemArg, ty: ValType) -> R {
+        let offset = mem_offset(m)?;
+        let addr = self.pop_reg()?;
+        let dst = self.push_temp(ty)?;
+        self.emit(f(dst, addr, offset));
+        Ok(())
+    }
+
+    fn store(&mut self, f: fn(Reg, Reg, u32) -> Instr, m: wasmparser::MemArg) -> R {
+        let offset = mem_offset(m)?;
+        let val = self.pop()?;
+        let addr = self.pop()?;
+        let (addr, val) = (self.use_reg(addr), self.use_reg(val));
+        self.emit(f(addr, val, offset));
+        Ok(())
+    }
+
+    // ---- control -----------------------------------------------------------------------
+
+    fn block_type(&self, bt: BlockType) -> R<(Vec<ValType>, Vec<ValType>)> {
+        Ok(match bt {
+            BlockType::Empty => (vec![], vec![]),
+            BlockType::Type(t) => (vec![], vec![ValType::from_wasmparser(t)?]),
+            BlockType::FuncType(i) => {
+                let ft = self
+                    .module
+                    .types
+                    .get(i as usize)
+                    .ok_or_else(|| format!("no type {i}"))?;
+                (ft.params().to_vec(), ft.results().to_vec())
+            }
+        })
+    }
+
+    fn enter(&mut self, kind: CtrlKind, bt: BlockType) -> R {
+        let (params, results) = self.block_type(bt)?;
+        for i in 0..self.stack.len() {
+            if matches!(self.stack[i].kind, Kind::Local(_)) {
+                self.materialize(i);
+            }
+        }
+        let height = self.stack.len() - params.len();
+        if kind != CtrlKind::Block {
+            for i in height..self.stack.len() {
+                self.materialize(i);
+            }
+        }
+        self.label();
+        let base_home = self.home_at(height);
+        let param_entries = self.stack[height..].to_vec();
+        self.ctrl.push(Ctrl {
+            kind,
+            height,
+            base_home,
+            params,
+            results,
+            head: self.pc(),
+            fixups: Vec::new(),
+            else_fixup: None,
+            param_entries,
+            unreachable: false,
+        });
+        Ok(())
+    }
+
+    fn set_unreachable(&mut self) {
+        if let Some(c) = self.ctrl.last_mut() {
+            c.unreachable = true;
+            let h = c.height;
+            self.stack.truncate(h);
+        }
+    }
+
+    fn frame(&self, depth: u32) -> R<&Ctrl> {
+        let n = self.ctrl.len();
+        (depth as usize)
+            .checked_add(1)
+            .and_then(|d| n.checked_sub(d))
+            .and_then(|i| self.ctrl.get(i))
+            .ok_or_else(|| format!("branch depth {depth} out of range"))
+    }
+
+    /// Whether a branch to `depth` must copy values (or is a return).
+    fn branch_is_simple(&self, depth: u32) -> R<bool> {
+        let f = self.frame(depth)?;
+        if f.kind == CtrlKind::Func {
+            return Ok(false);
+        }
+        let types = f.label_types();
+        let n = types.len();
+        let mut home = f.base_home;
+        for e in &self.stack[self.stack.len() - n..] {
+            if e.kind != Kind::Temp || e.home as u32 != home {
+                return Ok(false);
+            }
+            home += e.ty.cells() as u32;
+        }
+        Ok(true)
+    }
+
+    /// Emits the copies of a branch's values into the label's homes. The stack model is
+    /// left alone (it stays valid for the fall-through path).
+    fn branch_copies(&mut self, depth: u32) -> R {
+        let f = self.frame(depth)?;
+        let n = f.label_types().len();
+        let mut home = f.base_home;
+        let start = self.stack.len() - n;
+        for i in start..self.stack.len() {
+            let e = self.stack[i];
+            self.emit_move(home as u16, e);
+            home += e.ty.cells() as u32;
+        }
+        Ok(())
+    }
+
+    /// Emits a jump to `depth`'s label, copies done; for the function level, a return.
+    fn jump(&mut self, depth: u32) -> R {
+        let f = self.frame(depth)?;
+        match f.kind {
+            CtrlKind::Func => self.emit_return(),
+            CtrlKind::Loop => {
+                let head = f.head;
+                self.emit(Instr::Br {
+                    target: Target(head),
+                });
+                Ok(())
+            }
+            _ => {
+                let idx = self.emit(Instr::Br {
+                    target: Target(u32::MAX),
+                });
+                self.add_fixup(depth, idx)
+            }
+        }
+    }
+
+    fn add_fixup(&mut self, depth: u32, idx: usize) -> R {
+        let n = self.ctrl.len();
+        let i = n - 1 - depth as usize;
+        if self.ctrl[i].kind == CtrlKind::Loop {
+            let head = self.ctrl[i].head;
+            self.code[idx].set_target(Target(head));
+        } else {
+            self.ctrl[i].fixups.push(idx);
+        }
+        Ok(())
+    }
+
+    fn emit_return(&mut self) -> R {
+        let n = self.ctrl[0].results.len();
+        let start = self.stack.len() - n;
+        match n {
+            0 => {
+                self.emit(Instr::Return {});
+            }
+            1 if self.stack[start].ty.cells() == 1 => {
+                let e = self.stack[start];
+                let src = self.use_reg(e);
+                self.emit(Instr::Return1 { src });
+            }
+            _ => {
+                let mut cells = 0;
+                for i in start..self.stack.len() {
+                    let e = self.stack[i];
+                    self.emit_move(e.home, e);
+                    cells += e.ty.cells() as u32;
+                }
+                let first = self.stack[start].home;
+                self.emit(Instr::ReturnSpan {
+                    start: Reg(first),
+                    len: cells,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Emits a conditional branch on `cond` (jumping when its truth equals `when`),
+    /// fusing it with the compare that produced it when possible. Returns the index of
+    /// the instruction whose target must be set.
+    fn branch_on(&mut self, cond: Entry, when: bool) -> usize {
+        if cond.kind == Kind::Temp
+            && let Some(idx) = self.last_result
+            && idx + 1 == self.code.len()
+            && self.code[idx].dst() == Some(Dst(cond.home))
+        {
+            let fused = match self.code[idx] {
+                Instr::I32Eqz { src, .. } => Some(if when {
+                    Instr::BrIfEqz {
+                        cond: src,
+                        target: Target(0),
+                    }
+                } else {
+                    Instr::BrIfNez {
+                        cond: src,
+                        target: Target(0),
+                    }
+                }),
+                Instr::I64Eqz { src, .. } => Some(if when {
+                    Instr::BrI64EqImm {
+                        a: src,
+                        imm: 0,
+                        target: Target(0),
+                    }
+                } else {
+                    Instr::BrI64NeImm {
+                        a: src,
+                        imm: 0,
+                        target: Target(0),
+                    }
+                }),
+                other => other.fuse_branch(when, Target(0)),
+            };
+            if let Some(fused) = fused {
+                self.code[idx] = fused;
+                self.last_result = None;
+                return idx;
+            }
+        }
+        let r = self.use_reg(cond);
+        let instr = if when {
+            Instr::BrIfNez {
+                cond: r,
+                target: Target(0),
+            }
+        } else {
+            Instr::BrIfEqz {
+                cond: r,
+                target: Target(0),
+            }
+        };
+        self.emit(instr)
+    }
+
+    fn patch_here(&mut self, idx: usize) {
+        let pc = self.pc();
+        self.code[idx].set_target(Target(pc));
+        self.label();
+    }
+
+    fn visit_br(&mut self, depth: u32) -> R {
+        self.branch_copies(depth)?;
+        self.jump(depth)?;
+        self.set_unreachable();
+        Ok(())
+    }
+
+    fn visit_br_if(&mut self, depth: u32) -> R {
+        let cond = self.pop()?;
+        if self.branch_is_simple(depth)? {
+            let idx = self.branch_on(cond, true);
+            self.add_fixup(depth, idx)?;
+        } else {
+            let skip = self.branch_on(cond, false);
+            self.branch_copies(depth)?;
+            self.jump(depth)?;
+            self.patch_here(skip);
+        }
+        self.label();
+        Ok(())
+    }
+
+    fn visit_br_table(&mut self, targets: wasmparser::BrTable<'_>) -> R {
+        let index = self.pop_reg()?;
+        let mut depths = Vec::with_capacity(targets.len() as usize + 1);
+        for t in targets.targets() {
+            depths.push(t.map_err(|e| e.to_string())?);
+        }
+        depths.push(targets.default());
+        self.emit(Instr::BrTable {
+            index,
+            len: depths.len() as u32 - 1,
+        });
+        let first_slot = self.code.len();
+        for _ in &depths {
+            self.code.push(Instr::Br {
+                target: Target(u32::MAX),
+            });
+        }
+        for (i, &depth) in depths.iter().enumerate() {
+            let slot = first_slot + i;
+            if self.branch_is_simple(depth)? {
+                self.add_fixup(depth, slot)?;
+            } else {
+                let stub = self.pc();
+                self.code[slot].set_target(Target(stub));
+                self.branch_copies(depth)?;
+                self.jump(depth)?;
+            }
+        }
+        self.set_unreachable();
+        Ok(())
+    }
+
+    fn visit_if(&mut self, bt: BlockType) -> R {
+        let cond = self.pop()?;
+        // Block entry may copy locals to their homes; do that before the branch so both
+        // arms see the same stack.
+        let before = self.code.len();
+        self.enter(CtrlKind::If, bt)?;
+        let cond_fusable = self.code.len() == before;
+        let idx = if cond_fusable {
+            // `enter` cleared `last_result`; restore it for fusion with the compare.
+            if before > 0 && self.code[before - 1].dst() == Some(Dst(cond.home)) {
+                self.last_result = Some(before - 1);
+            }
+            self.branch_on(cond, false)
+        } else {
+            self.branch_on_reg(cond)
+        };
+        self.label();
+        self.ctrl.last_mut().expect("if frame").else_fixup = Some(idx);
+        Ok(())
+    }
+
+    fn branch_on_reg(&mut self, cond: Entry) -> usize {
+        let r = self.use_reg(cond);
+        self.emit(Instr::BrIfEqz {
+            cond: r,
+            target: Target(0),
+        })
+    }
+
+    fn visit_else(&mut self) -> R {
+        let reachable = !self.ctrl.last().expect("if frame").unreachable;
+        if reachable {
+            self.end_results_to_homes();
+            let idx = self.emit(Instr::Br {
+                target: Target(u32::MAX),
+            });
+            self.ctrl.last_mut().expect("if frame").fixups.push(idx);
+        }
+        let c = self.ctrl.last_mut().expect("if frame");
+        let else_fixup = c.else_fixup.take();
+        c.kind = CtrlKind::Else;
+        c.unreachable = false;
+        let (h, entries) = (c.height, c.param_entries.clone());
+        if let Some(idx) = else_fixup {
+            self.patch_here(idx);
+        }
+        self.stack.truncate(h);
+        self.stack.extend(entries);
+        self.label();
+        Ok(())
+    }
+
+    /// Puts the block's results (the top of the stack) into their homes.
+    fn end_results_to_homes(&mut self) {
+        let n = self.ctrl.last().map_or(0, |c| c.results.len());
+        for i in self.stack.len() - n..self.stack.len() {
+            self.materialize(i);
+        }
+    }
+
+    fn visit_end(&mut self) -> R {
+        let c = self.ctrl.last().expect("control frame");
+        let fallthrough = !c.unreachable;
+        if c.kind == CtrlKind::Func {
+            if fallthrough {
+                self.emit_return()?;
+            }
+            self.ctrl.pop();
+            return Ok(());
+        }
+        if fallthrough {
+            self.end_results_to_homes();
+        }
+        let c = self.ctrl.pop().expect("control frame");
+        let pc = self.pc();
+        let mut reachable = fallthrough || !c.fixups.is_empty();
+        if let Some(idx) = c.else_fixup {
+            // `if` without `else`: the false path falls through with the params (== results).
+            self.code[idx].set_target(Target(pc));
+            reachable = true;
+        }
+        for idx in c.fixups {
+            self.code[idx].set_target(Target(pc));
+        }
+        self.label();
+        self.stack.truncate(c.height);
+        if reachable {
+            for ty in c.results {
+                self.push_temp(ty)?;
+            }
+        } else {
+            self.set_unreachable();
+        }
+        Ok(())
+    }
+
+    // ---- calls -------------------------------------------------------------------------
+
+    /// Moves the top `n` entries (the arguments) into their homes and returns the home of
+    /// the first, which becomes the callee's frame base.
+    fn call_args(&mut self, n: usize) -> R<Reg> {
+        let start = self.stack.len() - n;
+        let base = self.home_at(start);
+        for i in start..self.stack.len() {
+            self.materialize(i);
+        }
+        self.stack.truncate(start);
+        Ok(Reg(base as u16))
+    }
+
+    fn push_results(&mut self, results: &[ValType]) -> R {
+        for &ty in results {
+            self.push_temp(ty)?;
+        }
+        self.label();
+        Ok(())
+    }
+
+    fn visit_call(&mut self, func: u32) -> R {
+        let ty = self.module.func_type(func).clone();
+        let base = self.call_args(ty.params().len())?;
+        self.emit(Instr::Call { func, base });
+        self.push_results(ty.results())
+    }
+
+    fn visit_call_indirect(&mut self, ty_index: u32, table: u32) -> R {
+        let ty = self
+            .module
+            .types
+            .get(ty_index as usize)
+            .ok_or("bad type index")?
+            .clone();
+        let index = self.pop()?;
+        let index = self.use_reg(index);
+        let base = self.call_args(ty.params().len())?;
+        let table = u16::try_from(table).map_err(|_| "table index too large")?;
+        self.emit(Instr::CallIndirect {
+            index,
+            base,
+            table,
+            ty: ty_index,
+        });
+        self.push_results(ty.results())
+    }
+
+    fn visit_select(&mut self) -> R {
+        let cond = self.pop()?;
+        let b = self.pop()?;
+        let a = self.pop()?;
+        let (cond, rb, ra) = (self.use_reg(cond), self.use_reg(b), self.use_reg(a));
+        let dst = self.push_temp(a.ty)?;
+        if a.ty.cells() != 1 {
+            return Err("select on v128 is not supported yet".into());
+        }
+        self.emit(Instr::Select {
+            dst,
+            cond,
+            a: ra,
+            b: rb,
+        });
+        Ok(())
+    }
+}
+
+/// An immediate for a constant operand of type `ty`, if it fits in an `i32`.
+fn fits_imm(bits: u64, ty: ValType) -> Option<i32> {
+    match ty {
+        ValType::I32 => Some(bits as u32 as i32),
+        ValType::I64 => i32::try_from(bits as i64).ok(),
+        _ => None,
+    }
+}
+
+fn mem_offset(m: wasmparser::MemArg) -> R<u32> {
+    if m.target != wasmparser::MemArgTarget::Memory(0) {
+        return Err("multiple memories are not supported yet".into());
+    }
+    u32::try_from(m.offset).map_err(|_| "memory offset too large".into())
+}
