@@ -198,7 +198,7 @@ pub struct Module {
     pub datas: Vec<DataSegment>,
     /// Byte range of each defined function's body.
     pub(crate) bodies: Vec<Range<usize>>,
-    code: Box<[OnceLock<Result<Box<CompiledFunc>, String>>]>,
+    code: Box<[LazyCode]>,
     pub names: Names,
 }
 
@@ -534,6 +534,9 @@ fn global_type(t: &wasmparser::GlobalType) -> Result<GlobalType, String> {
         mutable: t.mutable,
     })
 }
+
+/// A function's bytecode, translated on first use (or the translation error).
+type LazyCode = OnceLock<Result<Box<CompiledFunc>, String>>;
 
 /// Shared, reference-counted module.
 pub type ModuleRef = Arc<Module>;

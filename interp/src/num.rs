@@ -82,7 +82,7 @@ macro_rules! trunc_checked {
                 return Err(Trap::BadConversionToInteger);
             }
             let t = x.trunc();
-            if t >= $lo && t < $hi {
+            if ($lo..$hi).contains(&t) {
                 Ok(t as $i as $out)
             } else {
                 Err(Trap::IntegerOverflow)

@@ -1,0 +1,109 @@
+//! The WebAssembly spec suite (core 2.0) in interpreter mode.
+//!
+//! Every `.wast` file of `shared/spec-testsuite/core-2.0` runs through `gloam::wast`. A
+//! file fails if any of its directives fails. `tests/known-failures/interp.txt` lists the
+//! files allowed to fail, one `file.wast: reason` per line. The test fails when a file off
+//! the list fails, and when a listed file passes (so the list can only shrink).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+fn suite_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec-testsuite/core-2.0")
+}
+
+fn known_failures(mode: &str) -> BTreeMap<String, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("known-failures/{mode}.txt"));
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (file, reason) = l.split_once(':').unwrap_or((l, ""));
+            assert!(
+                !reason.trim().is_empty(),
+                "{}: `{file}` has no reason",
+                path.display()
+            );
+            (file.trim().to_string(), reason.trim().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn spec_core_2_0_interp() {
+    let dir = suite_dir();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() > 100,
+        "spec suite looks incomplete: {} files",
+        files.len()
+    );
+
+    let config = gloam::Config::new();
+    let results = Mutex::new(Vec::new());
+    let next = Mutex::new(0usize);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let i = {
+                        let mut n = next.lock().unwrap();
+                        *n += 1;
+                        *n - 1
+                    };
+                    let Some(file) = files.get(i) else { break };
+                    let name = file.file_name().unwrap().to_string_lossy().to_string();
+                    let outcome = gloam::wast::run_wast_file(file, &config);
+                    results.lock().unwrap().push((name, outcome));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let known = known_failures("interp");
+    let (mut passed, mut failed) = (0, 0);
+    let mut unexpected = Vec::new();
+    let mut failing = Vec::new();
+    for (name, outcome) in &results {
+        let (p, f, first) = match outcome {
+            Ok(stats) => (stats.passed, stats.failed, stats.failures.first().cloned()),
+            Err(e) => (0, 1, Some(format!("{e:#}"))),
+        };
+        passed += p;
+        failed += f;
+        if f > 0 {
+            failing.push(name.clone());
+            if !known.contains_key(name) {
+                unexpected.push(format!(
+                    "{name}: {f} failed, first: {}",
+                    first.unwrap_or_default()
+                ));
+            }
+        }
+    }
+    let fixed: Vec<_> = known
+        .keys()
+        .filter(|k| !failing.contains(k))
+        .cloned()
+        .collect();
+    println!("spec core-2.0 (interp): {passed} passed, {failed} failed");
+    assert!(
+        unexpected.is_empty(),
+        "unexpected failures:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "these files pass now; remove them from tests/known-failures/interp.txt:\n{}",
+        fixed.join("\n")
+    );
+}
