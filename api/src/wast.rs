@@ -17,9 +17,10 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
+use wast::lexer::Lexer;
 use wast::parser::{self, Parse, ParseBuffer, Parser};
 use wast::token::{F32, F64, Id};
-use wast::{QuoteWat, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
 
 use crate::{
     Config, Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
@@ -83,7 +84,7 @@ pub fn run_wast_source(name: &str, source: &str, config: &Config) -> Result<Wast
         _ => {
             // Either a bare module (a list of module fields), or text we could not split
             // into s-expressions: let the `wast` parser handle (and report on) the file.
-            let buf = ParseBuffer::new(source).map_err(|e| {
+            let buf = parse_buffer(source).map_err(|e| {
                 anyhow!(
                     "{}: {}",
                     lines.location(name, e.span().offset()),
@@ -130,6 +131,30 @@ fn guarded<R>(f: impl FnOnce() -> Result<R>) -> Result<R> {
 // ---------------------------------------------------------------------------------------
 // Source handling
 // ---------------------------------------------------------------------------------------
+
+/// Lexes `text` for the `wast` parser. Confusing Unicode characters (bidi overrides and
+/// the like) are allowed: `names.wast` deliberately uses them in export names.
+fn parse_buffer(text: &str) -> wast::parser::Result<ParseBuffer<'_>> {
+    let mut lexer = Lexer::new(text);
+    lexer.allow_confusing_unicode(true);
+    ParseBuffer::new_with_lexer(lexer)
+}
+
+/// Encodes a module to binary, parsing the text of `(module quote ...)` first (with the
+/// same lexer settings as the script itself, unlike `QuoteWat::encode`).
+fn encode_module(module: &mut QuoteWat<'_>) -> wast::parser::Result<Vec<u8>> {
+    match module.to_test()? {
+        QuoteWatTest::Binary(bytes) => Ok(bytes),
+        QuoteWatTest::Text(text) => {
+            let text = String::from_utf8(text).map_err(|_| {
+                wast::Error::new(module.span(), "malformed UTF-8 encoding".to_string())
+            })?;
+            let buf = parse_buffer(&text)?;
+            let mut wat = parser::parse::<Wat<'_>>(&buf)?;
+            wat.encode()
+        }
+    }
+}
 
 /// Maps byte offsets to 1-based line/column numbers.
 struct LineIndex {
@@ -370,7 +395,7 @@ impl Runner {
         };
 
         let parsed = guarded(|| {
-            let buf = ParseBuffer::new(&text).map_err(|e| (e.span().offset(), e.message()));
+            let buf = parse_buffer(&text).map_err(|e| (e.span().offset(), e.message()));
             match buf {
                 Err((offset, msg)) => Ok(Err((offset, msg))),
                 Ok(buf) => match parser::parse::<Command<'_>>(&buf) {
@@ -495,7 +520,7 @@ impl Runner {
             } => {
                 reject_component(&module)?;
                 // A module whose text cannot even be encoded cannot be valid either.
-                let Ok(bytes) = module.encode() else {
+                let Ok(bytes) = encode_module(&mut module) else {
                     return Ok(());
                 };
                 match Module::new(&self.engine, &bytes) {
@@ -510,7 +535,7 @@ impl Runner {
             } => {
                 reject_component(&module)?;
                 // For `(module quote ...)` a text-format parse error is the expected outcome.
-                let Ok(bytes) = module.encode() else {
+                let Ok(bytes) = encode_module(&mut module) else {
                     return Ok(());
                 };
                 match Module::new(&self.engine, &bytes) {
@@ -536,8 +561,7 @@ impl Runner {
     /// Encodes and compiles a module.
     fn compile(&self, module: &mut QuoteWat<'_>) -> Result<Module> {
         reject_component(module)?;
-        let bytes = module
-            .encode()
+        let bytes = encode_module(module)
             .map_err(|e| anyhow!("failed to encode module text: {}", e.message()))?;
         Module::new(&self.engine, &bytes)
     }

@@ -200,6 +200,8 @@ pub struct Module {
     pub(crate) bodies: Vec<Range<usize>>,
     code: Box<[LazyCode]>,
     pub names: Names,
+    /// The proposals the module was validated with (decoding depends on them).
+    features: wasmparser::WasmFeatures,
 }
 
 impl std::fmt::Debug for Module {
@@ -243,9 +245,14 @@ impl Module {
             bodies: Vec::new(),
             code: Box::new([]),
             names: Names::default(),
+            features,
         };
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
-        for payload in Parser::new(0).parse_all(bytes) {
+        // The parser gets the same features as the validator: some encodings (memory
+        // limits, for one) are decoded according to the enabled proposals.
+        let mut parser = Parser::new(0);
+        parser.set_features(features);
+        for payload in parser.parse_all(bytes) {
             let payload = payload.map_err(err)?;
             let valid = validator.payload(&payload).map_err(err)?;
             match payload {
@@ -490,7 +497,11 @@ impl Module {
     /// The function body bytes of defined function `def_index` and their offset.
     pub(crate) fn body(&self, def_index: u32) -> wasmparser::FunctionBody<'_> {
         let range = self.bodies[def_index as usize].clone();
-        let reader = wasmparser::BinaryReader::new(&self.bytes[range.clone()], range.start as u64);
+        let reader = wasmparser::BinaryReader::new_features(
+            &self.bytes[range.clone()],
+            range.start as u64,
+            self.features,
+        );
         wasmparser::FunctionBody::new(reader)
     }
 }
