@@ -27,6 +27,19 @@ impl Config {
         self
     }
 
+    /// Most live `externref` objects a store's heap holds before allocation fails with
+    /// `GcHeapOutOfMemory`.
+    pub fn gc_heap_limit(&mut self, objects: usize) -> &mut Self {
+        self.runtime.gc_heap_limit = objects;
+        self
+    }
+
+    /// Collect garbage at every safepoint (every call), to test rooting.
+    pub fn gc_stress(&mut self, on: bool) -> &mut Self {
+        self.runtime.gc_stress = on;
+        self
+    }
+
     /// Translate every function when the module is created, instead of on first call.
     /// Validation always covers the whole module either way.
     pub fn eager_translation(&mut self, eager: bool) -> &mut Self {

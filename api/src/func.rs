@@ -1,7 +1,8 @@
 //! Functions: `Func`, `TypedFunc`, and the traits that map Rust types to wasm types.
 
+use crate::gc::{ExternRef, ManuallyRooted, Rooted};
 use crate::store::{AsContext, AsContextMut, Caller};
-use crate::values::{ExternRef, Rooted, Val};
+use crate::values::Val;
 use anyhow::{Result, anyhow, bail};
 use gloam_interp::{FuncType, HostFunc, StoreInner, ValType};
 use std::any::Any;
@@ -19,14 +20,18 @@ pub struct Func {
 pub(crate) type TypedHost<T> =
     Arc<dyn Fn(&mut StoreInner, &mut T, &mut [u64]) -> Result<()> + Send + Sync>;
 
-/// Erases `T` so the core can call the function.
+/// Erases `T` so the core can call the function. Each call runs in its own root scope:
+/// references the host function roots are unrooted when it returns.
 pub(crate) fn erase<T: 'static>(f: TypedHost<T>) -> HostFunc {
     Arc::new(
         move |inner: &mut StoreInner, data: &mut dyn Any, cells: &mut [u64]| {
             let data = data
                 .downcast_mut::<T>()
                 .ok_or_else(|| anyhow!("host function called with a store of another data type"))?;
-            f(inner, data, cells)
+            let scope = inner.gc.enter_scope();
+            let result = f(inner, data, cells);
+            inner.gc.exit_scope(scope);
+            result
         },
     )
 }
@@ -248,7 +253,7 @@ pub trait WasmTy: Sized + 'static {
     #[doc(hidden)]
     fn to_cell(self, store: &StoreInner) -> Result<u64>;
     #[doc(hidden)]
-    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self>;
+    fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self>;
 }
 
 macro_rules! wasm_ty_num {
@@ -256,7 +261,7 @@ macro_rules! wasm_ty_num {
         impl WasmTy for $t {
             fn valtype() -> ValType { ValType::$vt }
             fn to_cell(self, _: &StoreInner) -> Result<u64> { let $v = self; Ok($to) }
-            fn from_cell($c: u64, _: &StoreInner) -> Result<Self> { Ok($from) }
+            fn from_cell($c: u64, _: &mut StoreInner) -> Result<Self> { Ok($from) }
         }
     )*};
 }
@@ -276,7 +281,7 @@ impl WasmTy for Option<Func> {
     fn to_cell(self, store: &StoreInner) -> Result<u64> {
         self.map_or(Ok(0), |f| f.cell(store))
     }
-    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self> {
+    fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self> {
         Ok(Func::from_cell(store.id(), cell))
     }
 }
@@ -288,7 +293,7 @@ impl WasmTy for Option<Rooted<ExternRef>> {
     fn to_cell(self, store: &StoreInner) -> Result<u64> {
         Val::ExternRef(self).to_cell(store)
     }
-    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self> {
+    fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self> {
         match Val::from_cell(cell, ValType::ExternRef, store) {
             Val::ExternRef(r) => Ok(r),
             _ => unreachable!("from_cell returns the requested type"),
@@ -303,8 +308,36 @@ impl WasmTy for Rooted<ExternRef> {
     fn to_cell(self, store: &StoreInner) -> Result<u64> {
         Some(self).to_cell(store)
     }
-    fn from_cell(cell: u64, store: &StoreInner) -> Result<Self> {
+    fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self> {
         Option::<Rooted<ExternRef>>::from_cell(cell, store)?
+            .ok_or_else(|| anyhow!("null externref where a non-null reference was expected"))
+    }
+}
+
+impl WasmTy for Option<ManuallyRooted<ExternRef>> {
+    fn valtype() -> ValType {
+        ValType::ExternRef
+    }
+    fn to_cell(self, store: &StoreInner) -> Result<u64> {
+        match self {
+            Some(r) => Ok(r.gc_ref(store)?.as_raw() as u64),
+            None => Ok(0),
+        }
+    }
+    fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self> {
+        Ok(gloam_gc::VMGcRef::from_raw(cell as u32).map(|r| ManuallyRooted::add(store, r)))
+    }
+}
+
+impl WasmTy for ManuallyRooted<ExternRef> {
+    fn valtype() -> ValType {
+        ValType::ExternRef
+    }
+    fn to_cell(self, store: &StoreInner) -> Result<u64> {
+        Some(self).to_cell(store)
+    }
+    fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self> {
+        Option::<ManuallyRooted<ExternRef>>::from_cell(cell, store)?
             .ok_or_else(|| anyhow!("null externref where a non-null reference was expected"))
     }
 }
@@ -317,7 +350,7 @@ pub trait WasmParams: Sized {
     #[doc(hidden)]
     fn store_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()>;
     #[doc(hidden)]
-    fn load_cells(cells: &[u64], store: &StoreInner) -> Result<Self>;
+    fn load_cells(cells: &[u64], store: &mut StoreInner) -> Result<Self>;
 }
 
 /// Result lists have the same shapes as parameter lists.
@@ -335,7 +368,7 @@ impl<T: WasmTy> WasmParams for T {
         cells[0] = self.to_cell(store)?;
         Ok(())
     }
-    fn load_cells(cells: &[u64], store: &StoreInner) -> Result<Self> {
+    fn load_cells(cells: &[u64], store: &mut StoreInner) -> Result<Self> {
         T::from_cell(cells[0], store)
     }
 }
@@ -350,7 +383,7 @@ macro_rules! wasm_params_tuple {
                 $(cells[$i] = self.$i.to_cell(store)?;)*
                 Ok(())
             }
-            fn load_cells(cells: &[u64], store: &StoreInner) -> Result<Self> {
+            fn load_cells(cells: &[u64], store: &mut StoreInner) -> Result<Self> {
                 Ok(($($t::from_cell(cells[$i], store)?,)*))
             }
         }

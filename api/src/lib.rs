@@ -35,6 +35,7 @@
 mod engine;
 mod externals;
 mod func;
+mod gc;
 mod instance;
 mod linker;
 mod module;
@@ -46,6 +47,9 @@ pub use anyhow::{Error, Result};
 pub use engine::{Config, Engine};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
+pub use gc::{
+    ExternRef, GcEvent, GcHeapOutOfMemory, ManuallyRooted, OwnedRooted, RootKind, RootScope, Rooted,
+};
 pub use gloam_interp::{
     ExternType, FrameInfo, FuncType, GlobalType, MemoryType, Mutability, TableType, Trap, ValType,
     WasmBacktrace,
@@ -54,4 +58,4 @@ pub use instance::{Export, Instance};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, Module};
 pub use store::{AsContext, AsContextMut, Caller, Store, StoreContext, StoreContextMut};
-pub use values::{ExternRef, GcHeapOutOfMemory, Rooted, V128, Val, ValRaw};
+pub use values::{V128, Val, ValRaw};

@@ -36,6 +36,32 @@ impl<T: 'static> Store<T> {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+
+    /// Runs a garbage collection of the `externref` heap.
+    pub fn gc(&mut self) {
+        self.inner.collect_garbage();
+    }
+
+    /// Installs an observer that receives every root operation and collection step.
+    pub fn set_gc_observer(&mut self, observer: impl FnMut(&crate::GcEvent) + Send + 'static) {
+        self.inner.gc.set_observer(Some(Box::new(observer)));
+    }
+
+    /// Removes the GC observer.
+    pub fn clear_gc_observer(&mut self) {
+        self.inner.gc.set_observer(None);
+    }
+
+    /// Number of live `externref` objects in the heap.
+    pub fn gc_live_objects(&self) -> usize {
+        self.inner.gc.heap.live()
+    }
+}
+
+impl<T: Default + 'static> Default for Store<T> {
+    fn default() -> Store<T> {
+        Store::new(&Engine::default(), T::default())
+    }
 }
 
 impl<T: 'static + std::fmt::Debug> std::fmt::Debug for Store<T> {
@@ -71,6 +97,11 @@ impl<'a, T: 'static> StoreContextMut<'a, T> {
     }
     pub fn data_mut(&mut self) -> &mut T {
         self.data
+    }
+
+    /// Runs a garbage collection of the `externref` heap.
+    pub fn gc(&mut self) {
+        self.inner.collect_garbage();
     }
 }
 
@@ -159,6 +190,11 @@ impl<T: 'static> Caller<'_, T> {
 
     pub fn data_mut(&mut self) -> &mut T {
         self.data
+    }
+
+    /// Runs a garbage collection; references held by the wasm frames below stay alive.
+    pub fn gc(&mut self) {
+        self.inner.collect_garbage();
     }
 
     /// An export of the calling instance, e.g. its `memory`.

@@ -1,12 +1,10 @@
 //! Values: `Val`, `ValRaw`, `V128`, and the `externref` handles.
 
 use crate::func::Func;
-use crate::store::{AsContextMut, Caller, Store, StoreContext, StoreContextMut};
+use crate::gc::{ExternRef, Rooted};
 use anyhow::{Result, bail};
 use gloam_gc::VMGcRef;
 use gloam_interp::{StoreInner, ValType};
-use std::any::Any;
-use std::marker::PhantomData;
 
 /// A 128-bit SIMD value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
@@ -132,12 +130,13 @@ impl Val {
             Val::V128(_) => bail!("v128 values are not supported by the interpreter yet"),
             Val::FuncRef(None) | Val::ExternRef(None) => 0,
             Val::FuncRef(Some(f)) => f.cell(store)?,
-            Val::ExternRef(Some(r)) => r.cell(store)? as u64,
+            Val::ExternRef(Some(r)) => r.gc_ref(store)?.as_raw() as u64,
         })
     }
 
-    /// Rebuilds a value of type `ty` from a frame cell of `store`.
-    pub(crate) fn from_cell(cell: u64, ty: ValType, store: &StoreInner) -> Val {
+    /// Rebuilds a value of type `ty` from a frame cell of `store`. A non-null `externref`
+    /// is rooted in the store's current scope.
+    pub(crate) fn from_cell(cell: u64, ty: ValType, store: &mut StoreInner) -> Val {
         match ty {
             ValType::I32 => Val::I32(cell as u32 as i32),
             ValType::I64 => Val::I64(cell as i64),
@@ -146,7 +145,7 @@ impl Val {
             ValType::V128 => Val::V128(V128(cell as u128)),
             ValType::FuncRef => Val::FuncRef(Func::from_cell(store.id(), cell)),
             ValType::ExternRef => {
-                Val::ExternRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::new(store.id(), r)))
+                Val::ExternRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::push(store, r)))
             }
         }
     }
@@ -256,210 +255,3 @@ impl ValRaw {
         self.lo as u32
     }
 }
-
-/// A reference to host data that wasm can hold but not inspect (`externref`).
-///
-/// Created with [`ExternRef::new`]; handed around as [`Rooted<ExternRef>`].
-#[derive(Copy, Clone, Debug)]
-pub struct ExternRef {
-    store_id: u64,
-    gc_ref: VMGcRef,
-}
-
-/// A handle to a GC object owned by a store. It records the store it came from, so use
-/// with another store is an error.
-#[derive(Debug)]
-pub struct Rooted<T> {
-    inner: ExternRef,
-    _marker: PhantomData<fn() -> T>,
-}
-
-impl<T> Clone for Rooted<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<T> Copy for Rooted<T> {}
-
-impl<T> std::ops::Deref for Rooted<T> {
-    type Target = ExternRef;
-    fn deref(&self) -> &ExternRef {
-        &self.inner
-    }
-}
-
-impl Rooted<ExternRef> {
-    fn new(store_id: u64, gc_ref: VMGcRef) -> Self {
-        Rooted {
-            inner: ExternRef { store_id, gc_ref },
-            _marker: PhantomData,
-        }
-    }
-
-    fn cell(&self, store: &StoreInner) -> Result<u32> {
-        self.inner.check(store)?;
-        Ok(self.inner.gc_ref.as_raw())
-    }
-}
-
-impl<'a, T: 'static> From<&'a Store<T>> for StoreContext<'a, T> {
-    fn from(s: &'a Store<T>) -> Self {
-        StoreContext {
-            inner: &s.inner,
-            data: &s.data,
-        }
-    }
-}
-impl<'a, T: 'static> From<&'a mut Store<T>> for StoreContext<'a, T> {
-    fn from(s: &'a mut Store<T>) -> Self {
-        StoreContext {
-            inner: &s.inner,
-            data: &s.data,
-        }
-    }
-}
-impl<'a, T: 'static> From<&'a Caller<'_, T>> for StoreContext<'a, T> {
-    fn from(c: &'a Caller<'_, T>) -> Self {
-        StoreContext {
-            inner: c.inner,
-            data: c.data,
-        }
-    }
-}
-impl<'a, T: 'static> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
-    fn from(c: &'a mut Caller<'_, T>) -> Self {
-        StoreContext {
-            inner: c.inner,
-            data: c.data,
-        }
-    }
-}
-impl<'a, T: 'static> From<&'a StoreContextMut<'_, T>> for StoreContext<'a, T> {
-    fn from(c: &'a StoreContextMut<'_, T>) -> Self {
-        StoreContext {
-            inner: c.inner,
-            data: c.data,
-        }
-    }
-}
-
-impl ExternRef {
-    /// Allocates `value` in the store's externref heap.
-    pub fn new<T>(mut store: impl AsContextMut, value: T) -> Result<Rooted<ExternRef>>
-    where
-        T: 'static + Any + Send + Sync,
-    {
-        let ctx = store.as_context_mut();
-        let id = ctx.inner.id();
-        match ctx.inner.gc.alloc(Box::new(value)) {
-            Ok(r) => Ok(Rooted::new(id, r)),
-            Err(back) => {
-                let value = back.downcast::<T>().map(|b| *b);
-                match value {
-                    Ok(v) => Err(anyhow::Error::new(GcHeapOutOfMemory::new(v))),
-                    Err(_) => bail!("GC heap out of memory"),
-                }
-            }
-        }
-    }
-
-    fn check(&self, store: &StoreInner) -> Result<()> {
-        if self.store_id != store.id() {
-            bail!("externref used with the wrong store");
-        }
-        if !store.gc.contains(self.gc_ref) {
-            bail!("externref no longer refers to a live object");
-        }
-        Ok(())
-    }
-
-    /// The host data this reference points to.
-    pub fn data<'a, T: 'static>(
-        &self,
-        store: impl Into<StoreContext<'a, T>>,
-    ) -> Result<&'a (dyn Any + Send + Sync)> {
-        let ctx = store.into();
-        self.check(ctx.inner)?;
-        ctx.inner
-            .gc
-            .get(self.gc_ref)
-            .ok_or_else(|| anyhow::anyhow!("dangling externref"))
-    }
-
-    /// Mutable access to the host data.
-    pub fn data_mut<'a, T: 'static>(
-        &self,
-        store: impl Into<StoreContextMut<'a, T>>,
-    ) -> Result<&'a mut (dyn Any + Send + Sync)> {
-        let ctx = store.into();
-        self.check(ctx.inner)?;
-        ctx.inner
-            .gc
-            .get_mut(self.gc_ref)
-            .ok_or_else(|| anyhow::anyhow!("dangling externref"))
-    }
-
-    /// The raw heap index (0 is never returned), for `ValRaw::externref`.
-    pub fn to_raw(&self, store: impl AsContextMut) -> Result<u32> {
-        let mut store = store;
-        self.check(store.as_context_mut().inner)?;
-        Ok(self.gc_ref.as_raw())
-    }
-
-    /// Rebuilds a reference from a raw heap index; 0 gives `None`.
-    pub fn from_raw(mut store: impl AsContextMut, raw: u32) -> Option<Rooted<ExternRef>> {
-        let ctx = store.as_context_mut();
-        let r = VMGcRef::from_raw(raw)?;
-        ctx.inner
-            .gc
-            .contains(r)
-            .then(|| Rooted::new(ctx.inner.id(), r))
-    }
-}
-
-impl<'a, T: 'static> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
-    fn from(s: &'a mut Store<T>) -> Self {
-        StoreContextMut {
-            inner: &mut s.inner,
-            data: &mut s.data,
-        }
-    }
-}
-impl<'a, T: 'static> From<&'a mut Caller<'_, T>> for StoreContextMut<'a, T> {
-    fn from(c: &'a mut Caller<'_, T>) -> Self {
-        StoreContextMut {
-            inner: c.inner,
-            data: c.data,
-        }
-    }
-}
-
-/// Returned when the GC heap is full; carries the value that could not be allocated.
-pub struct GcHeapOutOfMemory<T> {
-    inner: T,
-}
-
-impl<T> GcHeapOutOfMemory<T> {
-    pub(crate) fn new(inner: T) -> Self {
-        GcHeapOutOfMemory { inner }
-    }
-
-    /// The value that was not allocated.
-    pub fn into_inner(self) -> T {
-        self.inner
-    }
-}
-
-impl<T> std::fmt::Debug for GcHeapOutOfMemory<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GcHeapOutOfMemory")
-    }
-}
-
-impl<T> std::fmt::Display for GcHeapOutOfMemory<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("GC heap out of memory")
-    }
-}
-
-impl<T: 'static + Send + Sync> std::error::Error for GcHeapOutOfMemory<T> {}

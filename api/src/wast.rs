@@ -20,11 +20,13 @@ use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCor
 use wast::lexer::Lexer;
 use wast::parser::{self, Parse, ParseBuffer, Parser};
 use wast::token::{F32, F64, Id};
-use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use wast::{
+    QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat,
+};
 
 use crate::{
     Config, Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
-    Mutability, Store, Table, TableType, Trap, V128, Val, ValType,
+    Mutability, Store, Table, TableType, Trap, V128, Val, ValType, WasmBacktrace,
 };
 
 /// Outcome of running one `.wast` script.
@@ -44,7 +46,7 @@ impl WastStats {
             Ok(()) => self.passed += 1,
             Err(e) => {
                 self.failed += 1;
-                self.failures.push(format!("{location}: {e:#}"));
+                self.failures.push(format!("{location}: {}", fmt_error(&e)));
             }
         }
     }
@@ -84,12 +86,14 @@ pub fn run_wast_source(name: &str, source: &str, config: &Config) -> Result<Wast
         _ => {
             // Either a bare module (a list of module fields), or text we could not split
             // into s-expressions: let the `wast` parser handle (and report on) the file.
-            let buf = parse_buffer(source).map_err(|e| {
-                anyhow!(
-                    "{}: {}",
-                    lines.location(name, e.span().offset()),
-                    e.message()
-                )
+            let buf = guarded(|| {
+                parse_buffer(source).map_err(|e| {
+                    anyhow!(
+                        "{}: {}",
+                        lines.location(name, e.span().offset()),
+                        e.message()
+                    )
+                })
             })?;
             let wast = guarded(|| {
                 parser::parse::<Wast<'_>>(&buf).map_err(|e| {
@@ -344,6 +348,8 @@ struct Runner {
     linker: Linker<()>,
     /// The most recently instantiated module, target of unnamed `invoke`/`get`/`register`.
     current: Option<Instance>,
+    /// The most recent `module` directive failed, so there is no current instance.
+    module_failed: bool,
     /// Instances of modules that were given a `$name`.
     instances: HashMap<String, Instance>,
     /// `(module definition $name ...)` modules.
@@ -368,6 +374,7 @@ impl Runner {
             store,
             linker,
             current: None,
+            module_failed: false,
             instances: HashMap::new(),
             definitions: HashMap::new(),
             last_definition: None,
@@ -415,6 +422,9 @@ impl Runner {
         match parsed {
             Ok(Ok((location, outcome))) => stats.record(location, outcome),
             Ok(Err((offset, msg))) => {
+                if keyword == "module" {
+                    self.forget_current(None);
+                }
                 let location = lines.location(name, start + offset.min(chunk.len()));
                 let err = if is_supported_keyword(keyword) {
                     anyhow!("failed to parse `{keyword}` directive: {msg}")
@@ -438,6 +448,7 @@ impl Runner {
         match directive {
             WastDirective::Module(mut module) => {
                 let name = module.name().map(|id| id.name().to_string());
+                self.forget_current(name.as_deref());
                 let module = self.compile(&mut module)?;
                 let instance = self
                     .linker
@@ -447,6 +458,7 @@ impl Runner {
                     self.instances.insert(name, instance);
                 }
                 self.current = Some(instance);
+                self.module_failed = false;
                 Ok(())
             }
             WastDirective::ModuleDefinition(mut module) => {
@@ -461,6 +473,7 @@ impl Runner {
             WastDirective::ModuleInstance {
                 instance, module, ..
             } => {
+                self.forget_current(instance.map(|id| id.name()));
                 let definition =
                     match module {
                         Some(id) => self.definitions.get(id.name()).cloned().ok_or_else(|| {
@@ -479,6 +492,7 @@ impl Runner {
                     self.instances.insert(id.name().to_string(), inst);
                 }
                 self.current = Some(inst);
+                self.module_failed = false;
                 Ok(())
             }
             WastDirective::Register { name, module, .. } => {
@@ -495,7 +509,7 @@ impl Runner {
             WastDirective::AssertReturn { exec, results, .. } => {
                 let actual = match self.execute(exec)? {
                     Ok(vals) => vals,
-                    Err(e) => bail!("expected a return, but got error: {e:#}"),
+                    Err(e) => bail!("expected a return, but got error: {}", fmt_error(&e)),
                 };
                 self.check_results(&results, &actual)
             }
@@ -574,9 +588,23 @@ impl Runner {
                 .get(id.name())
                 .copied()
                 .ok_or_else(|| anyhow!("no module instance named `${}`", id.name())),
-            None => self
-                .current
-                .ok_or_else(|| anyhow!("no module instantiated yet")),
+            None => self.current.ok_or_else(|| {
+                if self.module_failed {
+                    anyhow!("no current module (the most recent module directive failed)")
+                } else {
+                    anyhow!("no module instantiated yet")
+                }
+            }),
+        }
+    }
+
+    /// Called when a module directive starts: until it succeeds, unnamed actions must not
+    /// silently run against an older module, nor named ones against a stale instance.
+    fn forget_current(&mut self, name: Option<&str>) {
+        self.current = None;
+        self.module_failed = true;
+        if let Some(name) = name {
+            self.instances.remove(name);
         }
     }
 
@@ -825,6 +853,31 @@ fn directive_name(d: &WastDirective<'_>) -> &'static str {
     }
 }
 
+/// Formats an error chain on one line. A wasm backtrace attached as context is reduced to
+/// its innermost frame.
+fn fmt_error(e: &anyhow::Error) -> String {
+    let backtrace = e.downcast_ref::<WasmBacktrace>();
+    let backtrace_text = backtrace.map(|bt| bt.to_string());
+    let mut parts: Vec<String> = e
+        .chain()
+        .map(|cause| cause.to_string())
+        .filter(|text| Some(text) != backtrace_text.as_ref())
+        .collect();
+    if let Some(frame) = backtrace.and_then(|bt| bt.frames().first()) {
+        let func = match &frame.func_name {
+            Some(name) => name.clone(),
+            None => format!("<wasm function {}>", frame.func_index),
+        };
+        parts.push(format!("(in {func}, pc {})", frame.pc));
+    }
+    let text = parts.join(": ");
+    text.split('\n')
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Finds the wasm trap in an error's chain.
 fn find_trap(e: &anyhow::Error) -> Option<Trap> {
     if let Some(trap) = e.downcast_ref::<Trap>() {
@@ -843,7 +896,10 @@ fn check_trap(e: &anyhow::Error, expected: &str) -> Result<()> {
             "expected trap \"{expected}\", got trap \"{}\"",
             trap.message()
         ),
-        None => bail!("expected trap \"{expected}\", got non-trap error: {e:#}"),
+        None => bail!(
+            "expected trap \"{expected}\", got non-trap error: {}",
+            fmt_error(&e)
+        ),
     }
 }
 
@@ -1123,6 +1179,15 @@ mod tests {
             "{}",
             stats.failures[0]
         );
+
+        // An unexpected trap is a failure with a one-line message naming the trap.
+        let stats = run(r#"
+            (module (func (export "boom") (result i32) unreachable))
+            (assert_return (invoke "boom") (i32.const 0))
+        "#);
+        assert_eq!((stats.passed, stats.failed), (1, 1));
+        let msg = &stats.failures[0];
+        assert!(msg.contains("unreachable") && !msg.contains('\n'), "{msg}");
     }
 
     #[test]
@@ -1239,6 +1304,48 @@ mod tests {
         assert_eq!((stats.passed, stats.failed), (1, 0), "{:?}", stats.failures);
         assert_eq!(run("  ;; nothing\n (; here ;) "), WastStats::default());
         assert!(run_wast_source("bad.wast", "(module", &Config::new()).is_err());
+    }
+
+    #[test]
+    fn module_definition_and_instance() {
+        let stats = run(r#"
+            (module definition $M (func (export "f") (result i32) i32.const 5))
+            (module instance $I $M)
+            (module instance $M)
+            (assert_return (invoke $I "f") (i32.const 5))
+            (assert_return (invoke "f") (i32.const 5))
+            (module instance $J $Missing)
+        "#);
+        assert_eq!((stats.passed, stats.failed), (5, 1), "{:?}", stats.failures);
+    }
+
+    #[test]
+    fn odd_inputs_do_not_panic() {
+        let inputs = [
+            "",
+            ")",
+            "(",
+            "\"",
+            "(module",
+            "(; unterminated",
+            "x (module)",
+            "(assert_return)",
+            "(invoke \"x\")",
+            "(register \"a\")",
+            "(get \"g\")",
+            "(module) (assert_return (invoke \"f\") (ref.host 1))",
+            "(module (global (export \"g\") i32 (i32.const 1))) (assert_trap (get \"g\") \"x\")",
+            "(module (func (export \"f\") (param i32))) (invoke \"f\")",
+            "(module (func (export \"f\") (param i32))) (invoke \"f\" (i64.const 1))",
+            "(module quote \"(func\") (module binary \"\\00asm\")",
+            "(assert_malformed (module quote \"\\ff\") \"x\")",
+            "(component) (assert_return (invoke \"f\") (either))",
+            "(module \u{202e}) (\u{1F600})",
+        ];
+        for input in inputs {
+            // Ok or Err are both fine; the point is not to panic.
+            let _ = run_wast_source("odd.wast", input, &Config::new());
+        }
     }
 
     #[test]

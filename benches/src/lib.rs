@@ -1017,13 +1017,13 @@ stresses = "ignored"
         assert_eq!(w[0].kind(), Kind::WatMicro);
 
         for bad in [
-            "name = \"x\"",                              // outside a table
-            "[other]",                                   // other table
-            "[[workload]]\nname = 1.5",                  // float
-            "[[workload]]\nname = \"x",                  // unterminated string
-            "[[workload]]\nparams = [\"i32\"",           // unterminated array
-            "[[workload]]\nname = \"x\"\nname = \"y\"",  // duplicate key
-            "[[workload]]\nname = \"x\"",                // missing keys
+            "name = \"x\"",                             // outside a table
+            "[other]",                                  // other table
+            "[[workload]]\nname = 1.5",                 // float
+            "[[workload]]\nname = \"x",                 // unterminated string
+            "[[workload]]\nparams = [\"i32\"",          // unterminated array
+            "[[workload]]\nname = \"x\"\nname = \"y\"", // duplicate key
+            "[[workload]]\nname = \"x\"",               // missing keys
         ] {
             assert!(parse_workloads(bad).is_err(), "accepted {bad:?}");
         }
@@ -1035,7 +1035,10 @@ stresses = "ignored"
     fn median_of_odd_and_even_counts() {
         let d = Duration::from_millis;
         assert_eq!(median(&[d(5), d(1), d(3)]), d(3));
-        assert_eq!(median(&[d(4), d(1), d(2), d(3)]), Duration::from_micros(2500));
+        assert_eq!(
+            median(&[d(4), d(1), d(2), d(3)]),
+            Duration::from_micros(2500)
+        );
         assert_eq!(median(&[]), Duration::ZERO);
     }
 
@@ -1082,7 +1085,10 @@ stresses = "ignored"
             workload: w,
             n: 10,
             results: vec![
-                Err(BenchError::new(Stage::Checksum, "n = 10: expected 56, got 55")),
+                Err(BenchError::new(
+                    Stage::Checksum,
+                    "n = 10: expected 56, got 55",
+                )),
                 measure(&Wasmi, &workload("fib"), &wasm, 10, 55, 1),
             ],
         };

@@ -16,6 +16,10 @@ pub struct RuntimeConfig {
     pub eager_translation: bool,
     /// The proposals accepted by validation.
     pub features: wasmparser::WasmFeatures,
+    /// Most live `externref` objects per store.
+    pub gc_heap_limit: usize,
+    /// Collect garbage at every safepoint (every call executed), to shake out rooting bugs.
+    pub gc_stress: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -26,6 +30,8 @@ impl Default for RuntimeConfig {
             eager_translation: false,
             // Wasm 2.0 without SIMD: the interpreter does not execute v128 yet.
             features: wasmparser::WasmFeatures::WASM2.difference(wasmparser::WasmFeatures::SIMD),
+            gc_heap_limit: 1 << 24,
+            gc_stress: false,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::module::{ExportKind, ImportKind, Module, SegmentMode};
 use crate::trap::Trap;
 use crate::types::{FuncType, GlobalType, MemoryType, TableType, WASM_PAGE_SIZE};
 use anyhow::{Result, anyhow, bail};
-use gloam_gc::GcHeap;
+use gloam_gc::{Gc, RootKind, VMGcRef};
 use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -139,7 +139,7 @@ pub struct StoreInner {
     pub memories: Vec<MemoryInst>,
     pub tables: Vec<TableInst>,
     pub globals: Vec<GlobalInst>,
-    pub gc: GcHeap,
+    pub gc: Gc,
     pub(crate) stack: Vec<u64>,
     /// First free cell of `stack`: where the next call from the host puts its frame.
     pub(crate) stack_top: usize,
@@ -148,6 +148,7 @@ pub struct StoreInner {
 
 impl StoreInner {
     pub fn new(engine: Arc<EngineCore>) -> StoreInner {
+        let limit = engine.config.gc_heap_limit;
         StoreInner {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             engine,
@@ -156,7 +157,7 @@ impl StoreInner {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
-            gc: GcHeap::default(),
+            gc: Gc::new(limit),
             stack: Vec::new(),
             stack_top: 0,
             frames: Vec::new(),
@@ -166,6 +167,37 @@ impl StoreInner {
     /// A process-unique id; API handles carry it so a handle from another store is caught.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Runs a garbage collection: marks from the host roots, `externref` globals and
+    /// tables, and every suspended wasm frame (through their stack maps), then sweeps.
+    /// Returns the number of objects freed.
+    pub fn collect_garbage(&mut self) -> usize {
+        let mut roots: Vec<(VMGcRef, RootKind)> = Vec::new();
+        for (i, g) in self.globals.iter().enumerate() {
+            if g.ty.content == crate::ValType::ExternRef
+                && let Some(r) = VMGcRef::from_raw(g.value as u32)
+            {
+                roots.push((r, RootKind::Global { global: i as u32 }));
+            }
+        }
+        for (t, table) in self.tables.iter().enumerate() {
+            if table.ty.element == crate::ValType::ExternRef {
+                for (i, e) in table.elements.iter().enumerate() {
+                    if let Some(r) = VMGcRef::from_raw(*e as u32) {
+                        roots.push((
+                            r,
+                            RootKind::Table {
+                                table: t as u32,
+                                index: i as u32,
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+        crate::exec::frame_roots(self, &mut roots);
+        self.gc.collect(roots)
     }
 
     /// The instance of the wasm function that called the running host function, if any.
@@ -458,6 +490,17 @@ impl StoreInner {
                 Ok(())
             }
             _ => Err(Trap::MemoryOutOfBounds),
+        }
+    }
+}
+
+impl Drop for StoreInner {
+    fn drop(&mut self) {
+        let leaked = self.gc.manual_count();
+        if cfg!(debug_assertions) && leaked > 0 {
+            eprintln!(
+                "gloam: warning: store dropped with {leaked} `ManuallyRooted` value(s) never unrooted"
+            );
         }
     }
 }

@@ -33,6 +33,19 @@ fn known_failures(mode: &str) -> BTreeMap<String, String> {
 
 #[test]
 fn spec_core_2_0_interp() {
+    run_suite(&gloam::Config::new(), "interp");
+}
+
+/// The same suite with a collection at every call: stack maps and roots must be right.
+/// Uses the interpreter's known-failure list.
+#[test]
+fn spec_core_2_0_interp_gc_stress() {
+    let mut config = gloam::Config::new();
+    config.gc_stress(true);
+    run_suite(&config, "interp");
+}
+
+fn run_suite(config: &gloam::Config, list: &str) {
     let dir = suite_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
@@ -46,7 +59,6 @@ fn spec_core_2_0_interp() {
         files.len()
     );
 
-    let config = gloam::Config::new();
     let results = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
     std::thread::scope(|s| {
@@ -60,7 +72,7 @@ fn spec_core_2_0_interp() {
                     };
                     let Some(file) = files.get(i) else { break };
                     let name = file.file_name().unwrap().to_string_lossy().to_string();
-                    let outcome = gloam::wast::run_wast_file(file, &config);
+                    let outcome = gloam::wast::run_wast_file(file, config);
                     results.lock().unwrap().push((name, outcome));
                 }
             });
@@ -69,7 +81,7 @@ fn spec_core_2_0_interp() {
     let mut results = results.into_inner().unwrap();
     results.sort_by(|a, b| a.0.cmp(&b.0));
 
-    let known = known_failures("interp");
+    let known = known_failures(list);
     let (mut passed, mut failed) = (0, 0);
     let mut unexpected = Vec::new();
     let mut failing = Vec::new();
@@ -95,7 +107,7 @@ fn spec_core_2_0_interp() {
         .filter(|k| !failing.contains(k))
         .cloned()
         .collect();
-    println!("spec core-2.0 (interp): {passed} passed, {failed} failed");
+    println!("spec core-2.0 ({list}): {passed} passed, {failed} failed");
     assert!(
         unexpected.is_empty(),
         "unexpected failures:\n{}",
@@ -103,7 +115,7 @@ fn spec_core_2_0_interp() {
     );
     assert!(
         fixed.is_empty(),
-        "these files pass now; remove them from tests/known-failures/interp.txt:\n{}",
+        "these files pass now; remove them from tests/known-failures/{list}.txt:\n{}",
         fixed.join("\n")
     );
 }

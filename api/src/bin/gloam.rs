@@ -10,7 +10,7 @@ usage:
   gloam run FILE.(wasm|wat) [--invoke NAME] [ARGS...]   run a module (prints the results)
   gloam validate FILE                                   validate a module
   gloam disas FILE [--func N|NAME]                      print the register bytecode
-  gloam wast FILES... [--mode interp] [-v]              run spec test scripts
+  gloam wast FILES... [--mode interp] [--gc-stress] [-v]  run spec test scripts
 ";
 
 fn main() -> ExitCode {
@@ -238,6 +238,7 @@ fn disas(args: &[String]) -> Result<ExitCode> {
 fn wast(args: &[String]) -> Result<ExitCode> {
     let mut files = Vec::new();
     let mut verbose = false;
+    let mut gc_stress = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -247,13 +248,15 @@ fn wast(args: &[String]) -> Result<ExitCode> {
                 None => bail!("--mode needs a value"),
             },
             "-v" | "--verbose" => verbose = true,
+            "--gc-stress" => gc_stress = true,
             _ => files.push(PathBuf::from(a)),
         }
     }
     if files.is_empty() {
         bail!("wast: no files\n{USAGE}");
     }
-    let config = Config::new();
+    let mut config = Config::new();
+    config.gc_stress(gc_stress);
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         match gloam::wast::run_wast_file(Path::new(file), &config) {

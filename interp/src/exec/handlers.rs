@@ -101,6 +101,9 @@ impl Executor<'_> {
 
     #[inline(always)]
     pub(super) fn Call(&mut self, func: u32, base: Reg) -> Step {
+        if self.store.engine.config.gc_stress {
+            self.stress_gc();
+        }
         let module = self.module();
         if func >= module.num_imported_funcs {
             let f = module
@@ -115,6 +118,9 @@ impl Executor<'_> {
     }
 
     pub(super) fn CallIndirect(&mut self, index: Reg, base: Reg, table: u16, ty: u32) -> Step {
+        if self.store.engine.config.gc_stress {
+            self.stress_gc();
+        }
         let i = self.get(index) as u32 as usize;
         let t = self.table_addr(table as u32);
         let elem = *self.store.tables[t]

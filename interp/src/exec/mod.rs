@@ -392,6 +392,19 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// GC stress mode: collect at this safepoint, with the current frame suspended like a
+    /// caller's so its stack map applies.
+    fn stress_gc(&mut self) {
+        self.store.frames.push(Frame {
+            func: self.func,
+            pc: self.pc as u32,
+            base: self.base,
+            inst: self.inst,
+        });
+        self.store.collect_garbage();
+        self.store.frames.pop();
+    }
+
     /// Calls store function `addr` with its frame at `base`.
     fn call_addr(&mut self, addr: u32, base: Reg) -> Step {
         match &self.store.funcs[addr as usize] {
@@ -458,6 +471,31 @@ impl Executor<'_> {
             frames.push(describe(fr.func, fr.pc as usize, fr.inst));
         }
         WasmBacktrace::new(frames)
+    }
+}
+
+/// Adds the `externref`s held by every suspended wasm frame of `store` to `roots`, using
+/// each frame's stack map at its call site. The one stack walk both tiers use.
+pub fn frame_roots(store: &StoreInner, roots: &mut Vec<(gloam_gc::VMGcRef, gloam_gc::RootKind)>) {
+    for fr in &store.frames {
+        // SAFETY: frame functions point into modules kept alive by the store's instances.
+        let f = unsafe { &*fr.func };
+        let call_pc = fr.pc.saturating_sub(1);
+        for &cell in f.stack_map(call_pc) {
+            let value = store
+                .stack
+                .get(fr.base + cell as usize)
+                .copied()
+                .unwrap_or(0);
+            if let Some(r) = gloam_gc::VMGcRef::from_raw(value as u32) {
+                let kind = gloam_gc::RootKind::WasmFrame {
+                    func_index: f.func_index,
+                    pc: call_pc,
+                    cell: cell as u32,
+                };
+                roots.push((r, kind));
+            }
+        }
     }
 }
 

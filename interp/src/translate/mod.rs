@@ -46,6 +46,20 @@ pub struct CompiledFunc {
     pub result_cells: u32,
     /// The function's index in its module (imports included).
     pub func_index: u32,
+    /// Safepoints: `(code index of a call, index into stack_maps)`, sorted by code index.
+    pub safepoints: Box<[(u32, u32)]>,
+    /// Stack maps: the frame cells holding live `externref`s, deduplicated.
+    pub stack_maps: Box<[Box<[u16]>]>,
+}
+
+impl CompiledFunc {
+    /// The stack map of the call at code index `pc`: cells holding live `externref`s.
+    pub fn stack_map(&self, pc: u32) -> &[u16] {
+        match self.safepoints.binary_search_by_key(&pc, |&(p, _)| p) {
+            Ok(i) => &self.stack_maps[self.safepoints[i].1 as usize],
+            Err(_) => &[],
+        }
+    }
 }
 
 const MAX_CELLS: u32 = u16::MAX as u32;
@@ -120,6 +134,11 @@ pub(crate) struct Translator<'m> {
     last_result: Option<usize>,
     /// Depth of blocks opened inside unreachable code.
     dead: u32,
+    /// Registers of `externref` locals (always part of a stack map).
+    ref_locals: Vec<u16>,
+    safepoints: Vec<(u32, u32)>,
+    stack_maps: Vec<Box<[u16]>>,
+    map_ids: std::collections::HashMap<Box<[u16]>, u32>,
 }
 
 type R<T = ()> = Result<T, String>;
@@ -165,7 +184,18 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         max_cells: cells,
         last_result: None,
         dead: 0,
+        ref_locals: Vec::new(),
+        safepoints: Vec::new(),
+        stack_maps: Vec::new(),
+        map_ids: std::collections::HashMap::new(),
     };
+    t.ref_locals = t
+        .local_types
+        .iter()
+        .zip(&t.local_regs)
+        .filter(|(ty, _)| **ty == ValType::ExternRef)
+        .map(|(_, r)| *r)
+        .collect();
     t.ctrl.push(Ctrl {
         kind: CtrlKind::Func,
         height: 0,
@@ -194,6 +224,8 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         local_cells: cells - param_cells,
         result_cells,
         func_index,
+        safepoints: t.safepoints.into_boxed_slice(),
+        stack_maps: t.stack_maps.into_boxed_slice(),
     })
 }
 
@@ -823,6 +855,9 @@ impl<'m> Translator<'m> {
         for i in start..self.stack.len() {
             self.materialize(i);
         }
+        // The map includes the arguments: they stay valid (as the callee's parameters)
+        // while the callee runs, and GC stress mode collects before the callee starts.
+        self.safepoint();
         self.stack.truncate(start);
         Ok(Reg(base as u16))
     }
@@ -833,6 +868,28 @@ impl<'m> Translator<'m> {
         }
         self.label();
         Ok(())
+    }
+
+    /// Records the stack map of the call about to be emitted: `externref` locals and the
+    /// `externref` temporaries on the operand stack, arguments included.
+    fn safepoint(&mut self) {
+        let mut cells = self.ref_locals.clone();
+        cells.extend(
+            self.stack
+                .iter()
+                .filter(|e| e.ty == ValType::ExternRef && e.kind == Kind::Temp)
+                .map(|e| e.home),
+        );
+        if cells.is_empty() {
+            return;
+        }
+        let cells = cells.into_boxed_slice();
+        let next = self.stack_maps.len() as u32;
+        let id = *self.map_ids.entry(cells.clone()).or_insert(next);
+        if id == next {
+            self.stack_maps.push(cells);
+        }
+        self.safepoints.push((self.pc(), id));
     }
 
     fn visit_call(&mut self, func: u32) -> R {
