@@ -36,6 +36,7 @@ mod engine;
 mod externals;
 mod func;
 mod gc;
+pub mod gc_trace;
 mod instance;
 mod linker;
 mod module;

@@ -52,6 +52,18 @@ impl<T: 'static> Store<T> {
         self.inner.gc.set_observer(None);
     }
 
+    /// Why the object with raw heap index `object` is alive: every root that reaches it
+    /// (externrefs have no outgoing references, so each chain is one root deep). Empty
+    /// when the object is unreachable (the next collection frees it) or not live.
+    pub fn gc_why(&self, object: u32) -> Vec<crate::RootKind> {
+        self.inner
+            .gc_roots()
+            .into_iter()
+            .filter(|(r, _)| r.as_raw() == object)
+            .map(|(_, kind)| kind)
+            .collect()
+    }
+
     /// Number of live `externref` objects in the heap.
     pub fn gc_live_objects(&self) -> usize {
         self.inner.gc.heap.live()

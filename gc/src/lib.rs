@@ -164,6 +164,11 @@ impl GcHeap {
         self.get(r).is_some()
     }
 
+    /// Whether the raw index `raw` (as in a cell) names a live object.
+    pub fn contains_raw(&self, raw: u32) -> bool {
+        VMGcRef::from_raw(raw).is_some_and(|r| self.contains(r))
+    }
+
     /// Live objects, in slot order.
     pub fn objects(&self) -> impl Iterator<Item = VMGcRef> + '_ {
         self.slots

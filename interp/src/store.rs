@@ -173,6 +173,19 @@ impl StoreInner {
     /// tables, and every suspended wasm frame (through their stack maps), then sweeps.
     /// Returns the number of objects freed.
     pub fn collect_garbage(&mut self) -> usize {
+        let roots = self.non_host_roots();
+        self.gc.collect(roots)
+    }
+
+    /// Every root of the heap with its kind, without collecting: host roots, globals,
+    /// tables and wasm frames. What `gloam gc-trace --why` reads.
+    pub fn gc_roots(&self) -> Vec<(VMGcRef, RootKind)> {
+        let mut roots = self.gc.host_roots();
+        roots.extend(self.non_host_roots());
+        roots
+    }
+
+    fn non_host_roots(&self) -> Vec<(VMGcRef, RootKind)> {
         let mut roots: Vec<(VMGcRef, RootKind)> = Vec::new();
         for (i, g) in self.globals.iter().enumerate() {
             if g.ty.content == crate::ValType::ExternRef
@@ -197,7 +210,7 @@ impl StoreInner {
             }
         }
         crate::exec::frame_roots(self, &mut roots);
-        self.gc.collect(roots)
+        roots
     }
 
     /// The instance of the wasm function that called the running host function, if any.

@@ -10,6 +10,8 @@ usage:
   gloam run FILE.(wasm|wat) [--invoke NAME] [ARGS...]   run a module (prints the results)
   gloam validate FILE                                   validate a module
   gloam disas FILE [--func N|NAME]                      print the register bytecode
+  gloam gc-trace FILE --invoke NAME [ARGS...] [--json] [--step] [--break-on alloc|gc|free]
+                 [--why ID]                              trace rooting and collection
   gloam wast FILES... [--mode interp] [--gc-stress] [-v]  run spec test scripts
 ";
 
@@ -20,6 +22,7 @@ fn main() -> ExitCode {
         Some("validate") => validate(&args[1..]),
         Some("disas") => disas(&args[1..]),
         Some("wast") => wast(&args[1..]),
+        Some("gc-trace") => gc_trace(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -109,6 +112,77 @@ fn run(args: &[String]) -> Result<ExitCode> {
     func.call(&mut store, &params, &mut results)?;
     for r in &results {
         println!("{}", show(r));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gc_trace(args: &[String]) -> Result<ExitCode> {
+    let mut file = None;
+    let mut invoke = None;
+    let mut rest = Vec::new();
+    let mut opts = gloam::gc_trace::TraceOptions::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| anyhow!("{name} needs a value"))
+        };
+        match a.as_str() {
+            "--invoke" => invoke = Some(value("--invoke")?),
+            "--json" => opts.json = true,
+            "--step" => opts.step = true,
+            "--break-on" => opts.break_on = Some(value("--break-on")?),
+            "--why" => {
+                let id = value("--why")?;
+                let id = id.trim_start_matches('#');
+                opts.why = Some(
+                    id.parse()
+                        .with_context(|| format!("--why takes an object id, not `{id}`"))?,
+                );
+            }
+            _ if file.is_none() => file = Some(PathBuf::from(a)),
+            _ => rest.push(a.clone()),
+        }
+    }
+    let file = file.ok_or_else(|| anyhow!("gc-trace: missing FILE\n{USAGE}"))?;
+    let invoke = invoke.ok_or_else(|| anyhow!("gc-trace: --invoke NAME is required"))?;
+    let engine = engine()?;
+    let module = Module::from_file(&engine, &file)?;
+    let ty = module
+        .get_export(&invoke)
+        .and_then(|t| {
+            if let gloam::ExternType::Func(f) = t {
+                Some(f)
+            } else {
+                None
+            }
+        })
+        .ok_or_else(|| anyhow!("no exported function named `{invoke}`"))?;
+    if rest.len() != ty.params().len() {
+        bail!(
+            "`{invoke}` takes {} arguments ({ty}), {} given",
+            ty.params().len(),
+            rest.len()
+        );
+    }
+    let params = ty
+        .params()
+        .iter()
+        .zip(&rest)
+        .map(|(t, s)| parse_arg(*t, s))
+        .collect::<Result<Vec<_>>>()?;
+    let input = Box::new(std::io::BufReader::new(std::io::stdin()));
+    let results = gloam::gc_trace::run(
+        &file,
+        &invoke,
+        &params,
+        opts,
+        input,
+        Box::new(std::io::stdout()),
+    )?;
+    for r in &results {
+        println!("result: {}", show(r));
     }
     Ok(ExitCode::SUCCESS)
 }
