@@ -220,8 +220,9 @@ impl Global {
                 val.ty()
             );
         }
-        let cell = val.to_cell(ctx.inner)?;
-        let addr = ctx.inner.add_global(ty, cell);
+        let mut cells = [0; 2];
+        val.to_cells(ctx.inner, &mut cells)?;
+        let addr = ctx.inner.add_global_cells(ty, cells);
         Ok(Global {
             store_id: ctx.inner.id(),
             addr,
@@ -236,7 +237,8 @@ impl Global {
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
         let ctx = store.as_context_mut();
         let g = &ctx.inner.globals[self.addr_or_panic(ctx.inner)];
-        Val::from_cell(g.value, g.ty.content, ctx.inner)
+        let (cells, ty) = ([g.value, g.hi], g.ty.content);
+        Val::from_cells(&cells, ty, ctx.inner)
     }
 
     pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
@@ -249,7 +251,10 @@ impl Global {
         if val.ty() != ty.content {
             bail!("global of type {} set to {}", ty.content, val.ty());
         }
-        ctx.inner.globals[addr].value = val.to_cell(ctx.inner)?;
+        let mut cells = [0; 2];
+        val.to_cells(ctx.inner, &mut cells)?;
+        let g = &mut ctx.inner.globals[addr];
+        [g.value, g.hi] = cells;
         Ok(())
     }
 }

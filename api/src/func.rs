@@ -2,7 +2,7 @@
 
 use crate::gc::{ExternRef, ManuallyRooted, Rooted};
 use crate::store::{AsContext, AsContextMut, Caller};
-use crate::values::Val;
+use crate::values::{V128, Val};
 use anyhow::{Result, anyhow, bail};
 use gloam_interp::{FuncType, HostFunc, StoreInner, ValType};
 use std::any::Any;
@@ -143,16 +143,21 @@ impl Func {
                 results.len()
             );
         }
-        let mut cells = CallCells::new(ty.params().len().max(ty.results().len()));
+        // Values are laid out by cells: a v128 takes two.
+        let mut cells = CallCells::new(cell_count(ty.params()).max(cell_count(ty.results())));
+        let mut at = 0;
         for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
             if p.ty() != *t {
                 bail!("argument {i}: expected {t}, got {}", p.ty());
             }
-            cells.as_mut()[i] = p.to_cell(ctx.inner)?;
+            p.to_cells(ctx.inner, &mut cells.as_mut()[at..])?;
+            at += t.cells();
         }
         gloam_interp::invoke(ctx.inner, ctx.data, addr, cells.as_mut())?;
+        let mut at = 0;
         for (i, t) in ty.results().iter().enumerate() {
-            results[i] = Val::from_cell(cells.as_mut()[i], *t, ctx.inner);
+            results[i] = Val::from_cells(&cells.as_mut()[at..], *t, ctx.inner);
+            at += t.cells();
         }
         Ok(())
     }
@@ -179,18 +184,23 @@ impl Func {
     }
 }
 
+/// Cells taken by values of types `tys` (a v128 takes two).
+fn cell_count(tys: &[ValType]) -> usize {
+    tys.iter().map(|t| t.cells()).sum()
+}
+
 pub(crate) fn dynamic_host<T: 'static>(
     ty: FuncType,
     func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
 ) -> TypedHost<T> {
     Arc::new(
         move |inner: &mut StoreInner, data: &mut T, cells: &mut [u64]| {
-            let params: Vec<Val> = ty
-                .params()
-                .iter()
-                .zip(cells.iter())
-                .map(|(t, c)| Val::from_cell(*c, *t, inner))
-                .collect();
+            let mut at = 0;
+            let mut params: Vec<Val> = Vec::with_capacity(ty.params().len());
+            for t in ty.params() {
+                params.push(Val::from_cells(&cells[at..], *t, inner));
+                at += t.cells();
+            }
             let mut results: Vec<Val> = ty
                 .results()
                 .iter()
@@ -204,6 +214,7 @@ pub(crate) fn dynamic_host<T: 'static>(
                 &params,
                 &mut results,
             )?;
+            let mut at = 0;
             for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
                 if r.ty() != *t {
                     bail!(
@@ -211,7 +222,8 @@ pub(crate) fn dynamic_host<T: 'static>(
                         r.ty()
                     );
                 }
-                cells[i] = r.to_cell(inner)?;
+                r.to_cells(inner, &mut cells[at..])?;
+                at += t.cells();
             }
             Ok(())
         },
@@ -240,7 +252,7 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
         let ctx = store.as_context_mut();
         let addr = self.func.addr(ctx.inner)?;
-        let mut cells = CallCells::new(P::count().max(R::count()));
+        let mut cells = CallCells::new(P::cells().max(R::cells()));
         params.store_cells(ctx.inner, cells.as_mut())?;
         gloam_interp::invoke(ctx.inner, ctx.data, addr, cells.as_mut())?;
         R::load_cells(cells.as_mut(), ctx.inner)
@@ -254,6 +266,36 @@ pub trait WasmTy: Sized + 'static {
     fn to_cell(self, store: &StoreInner) -> Result<u64>;
     #[doc(hidden)]
     fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self>;
+    /// Writes the value's `valtype().cells()` cells to the front of `cells`.
+    #[doc(hidden)]
+    fn to_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
+        cells[0] = self.to_cell(store)?;
+        Ok(())
+    }
+    #[doc(hidden)]
+    fn from_cells(cells: &[u64], store: &mut StoreInner) -> Result<Self> {
+        Self::from_cell(cells[0], store)
+    }
+}
+
+/// A `v128` takes two cells: bytes 0..8 and 8..16.
+impl WasmTy for V128 {
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    fn to_cell(self, _: &StoreInner) -> Result<u64> {
+        bail!("internal error: a v128 value does not fit in one cell")
+    }
+    fn from_cell(_: u64, _: &mut StoreInner) -> Result<Self> {
+        bail!("internal error: a v128 value does not fit in one cell")
+    }
+    fn to_cells(self, _: &StoreInner, cells: &mut [u64]) -> Result<()> {
+        V128::to_cells(self, cells);
+        Ok(())
+    }
+    fn from_cells(cells: &[u64], _: &mut StoreInner) -> Result<Self> {
+        Ok(V128::from_cells(cells))
+    }
 }
 
 macro_rules! wasm_ty_num {
@@ -345,8 +387,9 @@ impl WasmTy for ManuallyRooted<ExternRef> {
 /// A list of wasm values: `()`, a single [`WasmTy`], or a tuple of them.
 pub trait WasmParams: Sized {
     fn valtypes() -> Vec<ValType>;
+    /// Frame cells the values take (a v128 takes two).
     #[doc(hidden)]
-    fn count() -> usize;
+    fn cells() -> usize;
     #[doc(hidden)]
     fn store_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()>;
     #[doc(hidden)]
@@ -361,30 +404,35 @@ impl<T: WasmTy> WasmParams for T {
     fn valtypes() -> Vec<ValType> {
         vec![T::valtype()]
     }
-    fn count() -> usize {
-        1
+    fn cells() -> usize {
+        T::valtype().cells()
     }
     fn store_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
-        cells[0] = self.to_cell(store)?;
-        Ok(())
+        self.to_cells(store, cells)
     }
     fn load_cells(cells: &[u64], store: &mut StoreInner) -> Result<Self> {
-        T::from_cell(cells[0], store)
+        T::from_cells(cells, store)
     }
 }
 
 macro_rules! wasm_params_tuple {
     ($n:literal; $($t:ident $i:tt),*) => {
-        #[allow(unused_variables, clippy::unused_unit)]
+        #[allow(unused_variables, unused_mut, unused_assignments, clippy::unused_unit)]
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {
             fn valtypes() -> Vec<ValType> { vec![$($t::valtype()),*] }
-            fn count() -> usize { $n }
+            fn cells() -> usize { 0 $(+ $t::valtype().cells())* }
             fn store_cells(self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
-                $(cells[$i] = self.$i.to_cell(store)?;)*
+                let mut at = 0;
+                $(self.$i.to_cells(store, &mut cells[at..])?; at += $t::valtype().cells();)*
                 Ok(())
             }
             fn load_cells(cells: &[u64], store: &mut StoreInner) -> Result<Self> {
-                Ok(($($t::from_cell(cells[$i], store)?,)*))
+                let mut at = 0;
+                Ok(($({
+                    let v = $t::from_cells(&cells[at..], store)?;
+                    at += $t::valtype().cells();
+                    v
+                },)*))
             }
         }
     };
@@ -445,8 +493,8 @@ macro_rules! into_func {
             fn into_host(self) -> (FuncType, TypedHost<T>) {
                 let ty = FuncType::new(vec![$($a::valtype()),*], R::valtypes());
                 let f = Arc::new(move |inner: &mut StoreInner, _: &mut T, cells: &mut [u64]| {
-                    let mut i = 0;
-                    $(let $a = $a::from_cell(cells[i], inner)?; i += 1;)*
+                    let mut at = 0;
+                    $(let $a = $a::from_cells(&cells[at..], inner)?; at += $a::valtype().cells();)*
                     (self)($($a),*).into_cells(inner, cells)
                 });
                 (ty, f)
@@ -461,8 +509,8 @@ macro_rules! into_func {
             fn into_host(self) -> (FuncType, TypedHost<T>) {
                 let ty = FuncType::new(vec![$($a::valtype()),*], R::valtypes());
                 let f = Arc::new(move |inner: &mut StoreInner, data: &mut T, cells: &mut [u64]| {
-                    let mut i = 0;
-                    $(let $a = $a::from_cell(cells[i], inner)?; i += 1;)*
+                    let mut at = 0;
+                    $(let $a = $a::from_cells(&cells[at..], inner)?; at += $a::valtype().cells();)*
                     let r = (self)(Caller { inner: &mut *inner, data }, $($a),*);
                     r.into_cells(inner, cells)
                 });

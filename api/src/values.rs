@@ -11,8 +11,19 @@ use gloam_interp::{StoreInner, ValType};
 pub struct V128(u128);
 
 impl V128 {
+    /// The value as an integer: bits `8*i .. 8*i + 8` are byte `i` (lane order).
     pub fn as_u128(&self) -> u128 {
         self.0
+    }
+
+    /// The two frame cells of the value: bytes 0..8 and 8..16, as little-endian `u64`s.
+    pub(crate) fn to_cells(self, cells: &mut [u64]) {
+        cells[0] = self.0 as u64;
+        cells[1] = (self.0 >> 64) as u64;
+    }
+
+    pub(crate) fn from_cells(cells: &[u64]) -> V128 {
+        V128(cells[0] as u128 | (cells[1] as u128) << 64)
     }
 }
 
@@ -120,29 +131,48 @@ impl Val {
         }
     }
 
-    /// The value as a frame cell of `store`. References must belong to the store.
+    /// The value as one frame cell of `store`. References must belong to the store. A
+    /// `v128` takes two cells: use [`Val::to_cells`] for values of any type.
     pub(crate) fn to_cell(&self, store: &StoreInner) -> Result<u64> {
         Ok(match self {
             Val::I32(v) => *v as u32 as u64,
             Val::I64(v) => *v as u64,
             Val::F32(v) => *v as u64,
             Val::F64(v) => *v,
-            Val::V128(_) => bail!("v128 values are not supported by the interpreter yet"),
+            Val::V128(_) => bail!("internal error: a v128 value does not fit in one cell"),
             Val::FuncRef(None) | Val::ExternRef(None) => 0,
             Val::FuncRef(Some(f)) => f.cell(store)?,
             Val::ExternRef(Some(r)) => r.gc_ref(store)?.as_raw() as u64,
         })
     }
 
-    /// Rebuilds a value of type `ty` from a frame cell of `store`. A non-null `externref`
-    /// is rooted in the store's current scope.
+    /// Writes the value's `ty().cells()` frame cells to the front of `cells`: one cell,
+    /// or for a `v128` bytes 0..8 then 8..16 as little-endian `u64`s.
+    pub(crate) fn to_cells(&self, store: &StoreInner, cells: &mut [u64]) -> Result<()> {
+        match self {
+            Val::V128(v) => v.to_cells(cells),
+            other => cells[0] = other.to_cell(store)?,
+        }
+        Ok(())
+    }
+
+    /// Rebuilds a value of type `ty` from the front of `cells` (see [`Val::to_cells`]).
+    pub(crate) fn from_cells(cells: &[u64], ty: ValType, store: &mut StoreInner) -> Val {
+        match ty {
+            ValType::V128 => Val::V128(V128::from_cells(cells)),
+            _ => Val::from_cell(cells[0], ty, store),
+        }
+    }
+
+    /// Rebuilds a value of a one-cell type `ty` from a frame cell of `store`. A non-null
+    /// `externref` is rooted in the store's current scope.
     pub(crate) fn from_cell(cell: u64, ty: ValType, store: &mut StoreInner) -> Val {
         match ty {
             ValType::I32 => Val::I32(cell as u32 as i32),
             ValType::I64 => Val::I64(cell as i64),
             ValType::F32 => Val::F32(cell as u32),
             ValType::F64 => Val::F64(cell),
-            ValType::V128 => Val::V128(V128(cell as u128)),
+            ValType::V128 => Val::V128(V128::from_cells(&[cell, 0])),
             ValType::FuncRef => Val::FuncRef(Func::from_cell(store.id(), cell)),
             ValType::ExternRef => {
                 Val::ExternRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::push(store, r)))

@@ -28,8 +28,8 @@ impl Default for RuntimeConfig {
             max_call_depth: 20_000,
             max_stack_cells: 1 << 22,
             eager_translation: false,
-            // Wasm 2.0 without SIMD: the interpreter does not execute v128 yet.
-            features: wasmparser::WasmFeatures::WASM2.difference(wasmparser::WasmFeatures::SIMD),
+            // Wasm 2.0, fixed-width SIMD included.
+            features: wasmparser::WasmFeatures::WASM2,
             gc_heap_limit: 1 << 24,
             gc_stress: false,
         }

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod module;
 pub mod num;
 pub mod ops;
+pub mod simd;
 pub mod store;
 pub mod translate;
 pub mod trap;

@@ -23,6 +23,8 @@ pub enum ConstOp {
     RefNull,
     RefFunc(u32),
     GlobalGet(u32),
+    /// A `v128.const`, as its two cells (bytes 0..8 and 8..16, little-endian).
+    V128([u64; 2]),
     I32Add,
     I32Sub,
     I32Mul,
@@ -50,6 +52,9 @@ impl ConstExpr {
                 O::RefNull { .. } => ConstOp::RefNull,
                 O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
                 O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+                O::V128Const { value } => {
+                    ConstOp::V128(crate::simd::V128(*value.bytes()).to_cells())
+                }
                 O::I32Add => ConstOp::I32Add,
                 O::I32Sub => ConstOp::I32Sub,
                 O::I32Mul => ConstOp::I32Mul,
@@ -80,6 +85,7 @@ impl ConstExpr {
                 ConstOp::RefNull => 0,
                 ConstOp::RefFunc(f) => func(f),
                 ConstOp::GlobalGet(g) => global(g),
+                ConstOp::V128([lo, _]) => lo,
                 bin => {
                     // Validation guarantees two operands of the right type.
                     let b = stack.pop().unwrap_or(0);
@@ -98,6 +104,16 @@ impl ConstExpr {
             stack.push(v);
         }
         stack.pop().unwrap_or(0)
+    }
+
+    /// Evaluates a `v128` expression (validated: `v128.const` or `global.get` of a v128
+    /// global) to its two cells. `global` reads a global's two cells.
+    pub fn eval_v128(&self, global: &dyn Fn(u32) -> [u64; 2]) -> [u64; 2] {
+        match self.0.first() {
+            Some(ConstOp::V128(cells)) => *cells,
+            Some(ConstOp::GlobalGet(g)) => global(*g),
+            _ => [0, 0],
+        }
     }
 }
 

@@ -103,7 +103,10 @@ impl TableInst {
 
 pub struct GlobalInst {
     pub ty: GlobalType,
+    /// The value's cell; for a `v128`, its first cell (bytes 0..8).
     pub value: u64,
+    /// The second cell of a `v128` (bytes 8..16); 0 for every other type.
+    pub hi: u64,
 }
 
 /// A module instantiated in a store.
@@ -265,7 +268,12 @@ impl StoreInner {
     }
 
     pub fn add_global(&mut self, ty: GlobalType, value: u64) -> u32 {
-        self.globals.push(GlobalInst { ty, value });
+        self.add_global_cells(ty, [value, 0])
+    }
+
+    /// Adds a global whose value is given as two cells (see [`GlobalInst::hi`]).
+    pub fn add_global_cells(&mut self, ty: GlobalType, [value, hi]: [u64; 2]) -> u32 {
+        self.globals.push(GlobalInst { ty, value, hi });
         self.globals.len() as u32 - 1
     }
 
@@ -376,16 +384,25 @@ impl StoreInner {
         }
         // Globals (their initializers may read earlier globals and take function refs).
         for g in &module.globals {
-            let value = {
+            let cells = {
                 let globals = &self.globals;
                 let funcs = &data_.funcs;
                 let ids = &data_.globals;
-                g.init
-                    .eval(&|i| globals[ids[i as usize] as usize].value, &|f| {
-                        funcs[f as usize] as u64 + 1
+                if g.ty.content == crate::ValType::V128 {
+                    g.init.eval_v128(&|i| {
+                        let g = &globals[ids[i as usize] as usize];
+                        [g.value, g.hi]
                     })
+                } else {
+                    let value = g
+                        .init
+                        .eval(&|i| globals[ids[i as usize] as usize].value, &|f| {
+                            funcs[f as usize] as u64 + 1
+                        });
+                    [value, 0]
+                }
             };
-            let addr = self.add_global(g.ty, value);
+            let addr = self.add_global_cells(g.ty, cells);
             data_.globals.push(addr);
         }
         for t in &module.tables[module.num_imported_tables as usize..] {

@@ -11,6 +11,7 @@
 //! name in `handlers.rs`.
 
 mod handlers;
+mod simd;
 
 use crate::module::Module;
 use crate::ops::{Cell, Dst, Imm, Instr, Reg};
@@ -421,7 +422,9 @@ impl Executor<'_> {
                 self.enter(f, base, instance, module)
             }
             FuncEntity::Host { ty, func, .. } => {
-                let (np, nr) = (ty.params().len(), ty.results().len());
+                // Arguments and results are laid out by cells (a v128 takes two).
+                let cells = |tys: &[crate::ValType]| tys.iter().map(|t| t.cells()).sum();
+                let (np, nr) = (cells(ty.params()), cells(ty.results()));
                 let func = func.clone();
                 self.call_host(&func, np, nr, base)
             }

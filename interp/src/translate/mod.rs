@@ -26,6 +26,7 @@
 //! block could otherwise change them on one path only).
 
 mod ops;
+mod simd;
 
 use crate::module::Module;
 use crate::ops::{Dst, Instr, Reg, Target};
@@ -327,6 +328,13 @@ impl<'m> Translator<'m> {
     }
 
     fn emit_copy(&mut self, dst: u16, src: u16, ty: ValType) {
+        if ty == ValType::V128 {
+            self.emit(Instr::V128Copy {
+                dst: Dst(dst),
+                src: Reg(src),
+            });
+            return;
+        }
         for i in 0..ty.cells() as u16 {
             self.emit(Instr::Copy {
                 dst: Dst(dst + i),
@@ -925,14 +933,20 @@ impl<'m> Translator<'m> {
         let a = self.pop()?;
         let (cond, rb, ra) = (self.use_reg(cond), self.use_reg(b), self.use_reg(a));
         let dst = self.push_temp(a.ty)?;
-        if a.ty.cells() != 1 {
-            return Err("select on v128 is not supported yet".into());
-        }
-        self.emit(Instr::Select {
-            dst,
-            cond,
-            a: ra,
-            b: rb,
+        self.emit(if a.ty == ValType::V128 {
+            Instr::V128Select {
+                dst,
+                cond,
+                a: ra,
+                b: rb,
+            }
+        } else {
+            Instr::Select {
+                dst,
+                cond,
+                a: ra,
+                b: rb,
+            }
         });
         Ok(())
     }

@@ -90,17 +90,32 @@ impl Translator<'_> {
             O::GlobalGet { global_index } => {
                 let ty = t.global_type(global_index)?;
                 let dst = t.push_temp(ty)?;
-                t.emit(Instr::GlobalGet {
-                    dst,
-                    global: global_index,
+                t.emit(if ty == V128 {
+                    Instr::V128GlobalGet {
+                        dst,
+                        global: global_index,
+                    }
+                } else {
+                    Instr::GlobalGet {
+                        dst,
+                        global: global_index,
+                    }
                 });
                 Ok(())
             }
             O::GlobalSet { global_index } => {
+                let v128 = t.global_type(global_index)? == V128;
                 let src = t.pop_reg()?;
-                t.emit(Instr::GlobalSet {
-                    src,
-                    global: global_index,
+                t.emit(if v128 {
+                    Instr::V128GlobalSet {
+                        src,
+                        global: global_index,
+                    }
+                } else {
+                    Instr::GlobalSet {
+                        src,
+                        global: global_index,
+                    }
                 });
                 Ok(())
             }
@@ -402,7 +417,7 @@ impl Translator<'_> {
             O::I64TruncSatF64S => un!(t, I64TruncSatF64S, I64),
             O::I64TruncSatF64U => un!(t, I64TruncSatF64U, I64),
 
-            other => Err(format!("unsupported operator: {other:?}")),
+            other => t.visit_simd(other),
         }
     }
 
