@@ -71,10 +71,9 @@ pub fn define_gc_host<T: 'static>(linker: &mut Linker<T>, drops: Arc<AtomicU32>)
         "value",
         |caller: Caller<'_, T>, r: Rooted<ExternRef>| -> Result<i32> {
             let data = r.data(&caller)?;
-            Ok(data
-                .downcast_ref::<Counted>()
+            data.downcast_ref::<Counted>()
                 .map(|c| c.value)
-                .ok_or_else(|| anyhow!("not a gloam:gc object"))?)
+                .ok_or_else(|| anyhow!("not a gloam:gc object"))
         },
     )?;
     Ok(())

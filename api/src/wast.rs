@@ -898,7 +898,7 @@ fn check_trap(e: &anyhow::Error, expected: &str) -> Result<()> {
         ),
         None => bail!(
             "expected trap \"{expected}\", got non-trap error: {}",
-            fmt_error(&e)
+            fmt_error(e)
         ),
     }
 }

@@ -25,6 +25,9 @@
 //! | `load`        | `dst, addr, offset`    | `dst = f(mem[addr + offset .. + N])`     |
 //! | `store`       | `addr, val, offset`    | `mem[addr + offset .. + N] = f(val)`     |
 //! | `other`       | as listed              | a handler method in `exec::handlers`     |
+//!
+//! Rows of `other` marked `hot` only touch registers and the instruction pointer; the
+//! executor runs them on its register-resident state. The others get the whole executor.
 
 use crate::trap::Trap;
 use std::fmt;
@@ -371,21 +374,21 @@ macro_rules! for_each_op {
             ],
             other: [
                 /// Traps with `unreachable`.
-                (Unreachable, "unreachable", {}),
+                hot (Unreachable, "unreachable", {}),
                 /// Copies one cell.
-                (Copy, "copy", { dst: Dst, src: Reg }),
+                hot (Copy, "copy", { dst: Dst, src: Reg }),
                 /// Writes a 32-bit constant (zero-extended).
-                (Const32, "const32", { dst: Dst, value: u32 }),
+                hot (Const32, "const32", { dst: Dst, value: u32 }),
                 /// Writes a 64-bit constant.
-                (Const64, "const64", { dst: Dst, lo: u32, hi: u32 }),
+                hot (Const64, "const64", { dst: Dst, lo: u32, hi: u32 }),
                 /// Unconditional jump.
-                (Br, "br", { target: Target }),
+                hot (Br, "br", { target: Target }),
                 /// Jumps when the i32 in `cond` is non-zero.
-                (BrIfNez, "br_if", { cond: Reg, target: Target }),
+                hot (BrIfNez, "br_if", { cond: Reg, target: Target }),
                 /// Jumps when the i32 in `cond` is zero.
-                (BrIfEqz, "br_if_not", { cond: Reg, target: Target }),
+                hot (BrIfEqz, "br_if_not", { cond: Reg, target: Target }),
                 /// Jumps through the `len + 1` `br` instructions that follow (the last is the default).
-                (BrTable, "br_table", { index: Reg, len: u32 }),
+                hot (BrTable, "br_table", { index: Reg, len: u32 }),
                 /// Returns with no results.
                 (Return, "return", {}),
                 /// Returns the value in `src` (copied to cell 0 of the frame).
@@ -397,7 +400,7 @@ macro_rules! for_each_op {
                 /// Calls the function at `index` of table `table`, which must have type `ty`.
                 (CallIndirect, "call_indirect", { index: Reg, base: Reg, table: u16, ty: u32 }),
                 /// `dst = if cond != 0 { a } else { b }`
-                (Select, "select", { dst: Dst, cond: Reg, a: Reg, b: Reg }),
+                hot (Select, "select", { dst: Dst, cond: Reg, a: Reg, b: Reg }),
                 (GlobalGet, "global.get", { dst: Dst, global: u32 }),
                 (GlobalSet, "global.set", { src: Reg, global: u32 }),
                 (MemorySize, "memory.size", { dst: Dst }),
@@ -692,7 +695,7 @@ macro_rules! define_instr {
         br_cmp_imm: [$(($bci:ident, $bcim:literal, $bcit:ty, $bcif:expr, $bcifrom:ident, $bcinot:ident)),* $(,)?],
         load: [$(($ld:ident, $ldm:literal, $ldn:literal, $ldf:expr)),* $(,)?],
         store: [$(($st:ident, $stm:literal, $stn:literal, $stt:ty, $stf:expr)),* $(,)?],
-        other: [$($(#[doc = $doc:literal])* ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
+        other: [$($(#[doc = $doc:literal])* $($hot:ident)? ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
     ) => {
         /// One register-bytecode instruction. See the module docs for the families.
         #[derive(Copy, Clone, Debug, PartialEq)]

@@ -2,7 +2,7 @@
 //! the opcode (hence the non-snake-case names).
 #![allow(non_snake_case)]
 
-use super::{Executor, Exit, Step};
+use super::{Executor, Exit, Hot, Step};
 use crate::ops::{Dst, Instr, Reg, Target};
 use crate::trap::Trap;
 
@@ -27,57 +27,6 @@ impl Executor<'_> {
 
     fn global_addr(&self, global: u32) -> usize {
         self.store.instances[self.inst as usize].globals[global as usize] as usize
-    }
-
-    pub(super) fn Unreachable(&mut self) -> Step {
-        Err(Exit::Trap(Trap::UnreachableCodeReached))
-    }
-
-    #[inline(always)]
-    pub(super) fn Copy(&mut self, dst: Dst, src: Reg) -> Step {
-        self.set(dst, self.get(src));
-        Ok(())
-    }
-
-    #[inline(always)]
-    pub(super) fn Const32(&mut self, dst: Dst, value: u32) -> Step {
-        self.set(dst, value as u64);
-        Ok(())
-    }
-
-    #[inline(always)]
-    pub(super) fn Const64(&mut self, dst: Dst, lo: u32, hi: u32) -> Step {
-        self.set(dst, (hi as u64) << 32 | lo as u64);
-        Ok(())
-    }
-
-    #[inline(always)]
-    pub(super) fn Br(&mut self, target: Target) -> Step {
-        self.pc = target.0 as usize;
-        Ok(())
-    }
-
-    #[inline(always)]
-    pub(super) fn BrIfNez(&mut self, cond: Reg, target: Target) -> Step {
-        if self.get(cond) as u32 != 0 {
-            self.pc = target.0 as usize;
-        }
-        Ok(())
-    }
-
-    #[inline(always)]
-    pub(super) fn BrIfEqz(&mut self, cond: Reg, target: Target) -> Step {
-        if self.get(cond) as u32 == 0 {
-            self.pc = target.0 as usize;
-        }
-        Ok(())
-    }
-
-    pub(super) fn BrTable(&mut self, index: Reg, len: u32) -> Step {
-        let i = (self.get(index) as u32).min(len);
-        // The `len + 1` entries that follow are `br` instructions.
-        self.pc += i as usize;
-        Ok(())
     }
 
     #[inline(always)]
@@ -136,17 +85,6 @@ impl Executor<'_> {
             return Err(Exit::Trap(Trap::BadSignature));
         }
         self.call_addr(addr, base)
-    }
-
-    #[inline(always)]
-    pub(super) fn Select(&mut self, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Step {
-        let v = if self.get(cond) as u32 != 0 {
-            self.get(a)
-        } else {
-            self.get(b)
-        };
-        self.set(dst, v);
-        Ok(())
     }
 
     #[inline(always)]
@@ -339,5 +277,73 @@ impl Executor<'_> {
         Err(Exit::Error(anyhow::anyhow!(
             "internal error: executed an operand word"
         )))
+    }
+}
+
+/// The `hot` handlers: registers and instruction pointer only.
+impl Hot {
+    #[inline(always)]
+    pub(super) fn Unreachable(&mut self) -> Step {
+        Err(Exit::Trap(Trap::UnreachableCodeReached))
+    }
+
+    #[inline(always)]
+    pub(super) fn Copy(&mut self, dst: Dst, src: Reg) -> Step {
+        self.set(dst, self.get(src));
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Const32(&mut self, dst: Dst, value: u32) -> Step {
+        self.set(dst, value as u64);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Const64(&mut self, dst: Dst, lo: u32, hi: u32) -> Step {
+        self.set(dst, (hi as u64) << 32 | lo as u64);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Br(&mut self, target: Target) -> Step {
+        self.jump(target);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn BrIfNez(&mut self, cond: Reg, target: Target) -> Step {
+        if self.get(cond) as u32 != 0 {
+            self.jump(target);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn BrIfEqz(&mut self, cond: Reg, target: Target) -> Step {
+        if self.get(cond) as u32 == 0 {
+            self.jump(target);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn BrTable(&mut self, index: Reg, len: u32) -> Step {
+        // The `len + 1` entries that follow are `br` instructions; the last is the default.
+        let i = (self.get(index) as u32).min(len);
+        // SAFETY: the translator emits `len + 1` entries after `br_table`.
+        self.ip = unsafe { self.ip.add(i as usize) };
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Select(&mut self, dst: Dst, cond: Reg, a: Reg, b: Reg) -> Step {
+        let v = if self.get(cond) as u32 != 0 {
+            self.get(a)
+        } else {
+            self.get(b)
+        };
+        self.set(dst, v);
+        Ok(())
     }
 }

@@ -76,6 +76,8 @@ pub(crate) struct Executor<'s> {
     mem: *mut u8,
     mem_len: usize,
     entry_depth: usize,
+    /// `Config`'s maximum call depth, cached.
+    max_depth: usize,
 }
 
 /// Calls function `addr` of the store. `cells` holds the arguments and receives the
@@ -111,6 +113,7 @@ pub fn invoke(
     store.stack[base..base + params].copy_from_slice(&cells[..params]);
     let saved_top = store.stack_top;
     let entry_depth = store.frames.len();
+    let max_depth = store.engine.config.max_call_depth;
     let mut ex = Executor {
         regs: std::ptr::null_mut(),
         store,
@@ -124,6 +127,7 @@ pub fn invoke(
         mem: std::ptr::null_mut(),
         mem_len: 0,
         entry_depth,
+        max_depth,
     };
     ex.refresh_regs();
     ex.refresh_memory();
@@ -174,77 +178,176 @@ macro_rules! define_run {
         br_cmp_imm: [$(($bci:ident, $bcim:literal, $bcit:ty, $bcif:expr, $bcifrom:ident, $bcinot:ident)),* $(,)?],
         load: [$(($ld:ident, $ldm:literal, $ldn:literal, $ldf:expr)),* $(,)?],
         store: [$(($st:ident, $stm:literal, $stn:literal, $stt:ty, $stf:expr)),* $(,)?],
-        other: [$($(#[doc = $doc:literal])* ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
+        other: [$($(#[doc = $doc:literal])* $($hot:ident)? ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
     ) => {
         impl Executor<'_> {
             /// The dispatch loop: runs until the entry frame returns or a trap.
+            ///
+            /// The hot state (instruction pointer, frame registers, memory 0) lives in the
+            /// local `h` so it stays in machine registers; it is written back to the
+            /// executor only around handlers that need the whole store.
             fn run(&mut self) -> Exit {
+                let mut h = Hot::from_executor(self);
                 loop {
-                    debug_assert!(self.pc < self.func().code.len());
                     // SAFETY: the translator ends every code path with a jump, return or
-                    // trap, and all jump targets are in bounds, so `pc` stays inside the
+                    // trap, and all jump targets are in bounds, so `ip` stays inside the
                     // current function's code, which its module keeps alive.
-                    let instr = unsafe { *self.code.add(self.pc) };
-                    self.pc += 1;
-                    let step: Step = match instr {
+                    let instr = unsafe { *h.ip };
+                    // SAFETY: as above; `ip` points at most one past a valid instruction.
+                    h.ip = unsafe { h.ip.add(1) };
+                    // Every arm ends in `continue` on success; only failing paths leave
+                    // the loop, writing the state back first (for the backtrace).
+                    macro_rules! trap {
+                        ($e:expr) => {{
+                            h.save(self);
+                            return $e;
+                        }};
+                    }
+                    match instr {
                         $(Instr::$un { dst, src } => {
-                            let x = <$unt>::from_cell(self.get(src));
-                            self.set(dst, ($unf)(x).to_cell());
-                            Ok(())
+                            let x = <$unt>::from_cell(h.get(src));
+                            h.set(dst, ($unf)(x).to_cell());
                         })*
                         $(Instr::$ut { dst, src } => {
-                            let x = <$utt>::from_cell(self.get(src));
+                            let x = <$utt>::from_cell(h.get(src));
                             match ($utf)(x) {
-                                Ok(v) => { self.set(dst, v.to_cell()); Ok(()) }
-                                Err(t) => Err(Exit::Trap(t)),
+                                Ok(v) => h.set(dst, v.to_cell()),
+                                Err(t) => trap!(Exit::Trap(t)),
                             }
                         })*
                         $(Instr::$bn { dst, a, b } => {
-                            let (x, y) = (<$bnt>::from_cell(self.get(a)), <$bnt>::from_cell(self.get(b)));
-                            self.set(dst, ($bnf)(x, y).to_cell());
-                            Ok(())
+                            let (x, y) = (<$bnt>::from_cell(h.get(a)), <$bnt>::from_cell(h.get(b)));
+                            h.set(dst, ($bnf)(x, y).to_cell());
                         })*
                         $(Instr::$bi { dst, a, imm } => {
-                            let (x, y) = (<$bit>::from_cell(self.get(a)), <$bit>::from_imm(imm));
-                            self.set(dst, ($bif)(x, y).to_cell());
-                            Ok(())
+                            let (x, y) = (<$bit>::from_cell(h.get(a)), <$bit>::from_imm(imm));
+                            h.set(dst, ($bif)(x, y).to_cell());
                         })*
                         $(Instr::$bt { dst, a, b } => {
-                            let (x, y) = (<$btt>::from_cell(self.get(a)), <$btt>::from_cell(self.get(b)));
+                            let (x, y) = (<$btt>::from_cell(h.get(a)), <$btt>::from_cell(h.get(b)));
                             match ($btf)(x, y) {
-                                Ok(v) => { self.set(dst, v.to_cell()); Ok(()) }
-                                Err(t) => Err(Exit::Trap(t)),
+                                Ok(v) => h.set(dst, v.to_cell()),
+                                Err(t) => trap!(Exit::Trap(t)),
                             }
                         })*
                         $(Instr::$bc { a, b, target } => {
-                            let (x, y) = (<$bct>::from_cell(self.get(a)), <$bct>::from_cell(self.get(b)));
-                            if ($bcf)(x, y) { self.pc = target.0 as usize; }
-                            Ok(())
+                            let (x, y) = (<$bct>::from_cell(h.get(a)), <$bct>::from_cell(h.get(b)));
+                            if ($bcf)(x, y) { h.jump(target); }
                         })*
                         $(Instr::$bci { a, imm, target } => {
-                            let (x, y) = (<$bcit>::from_cell(self.get(a)), <$bcit>::from_imm(imm));
-                            if ($bcif)(x, y) { self.pc = target.0 as usize; }
-                            Ok(())
+                            let (x, y) = (<$bcit>::from_cell(h.get(a)), <$bcit>::from_imm(imm));
+                            if ($bcif)(x, y) { h.jump(target); }
                         })*
                         $(Instr::$ld { dst, addr, offset } => {
-                            match self.load::<$ldn>(addr, offset) {
-                                Ok(bytes) => { self.set(dst, ($ldf)(bytes).to_cell()); Ok(()) }
-                                Err(t) => Err(Exit::Trap(t)),
+                            match h.load::<$ldn>(addr, offset) {
+                                Ok(bytes) => h.set(dst, ($ldf)(bytes).to_cell()),
+                                Err(t) => trap!(Exit::Trap(t)),
                             }
                         })*
                         $(Instr::$st { addr, val, offset } => {
-                            let v = <$stt>::from_cell(self.get(val));
-                            self.store_bytes::<$stn>(addr, offset, ($stf)(v)).map_err(Exit::Trap)
+                            let v = <$stt>::from_cell(h.get(val));
+                            if let Err(t) = h.store::<$stn>(addr, offset, ($stf)(v)) {
+                                trap!(Exit::Trap(t));
+                            }
                         })*
-                        $(Instr::$ot { $($of),* } => self.$ot($($of),*),)*
-                    };
-                    if let Err(exit) = step {
-                        return exit;
+                        $(Instr::$ot { $($of),* } => {
+                            if let Err(exit) = other_op!($($hot)? ; self, h, $ot, $($of),*) {
+                                trap!(exit);
+                            }
+                        })*
                     }
                 }
             }
         }
     };
+}
+
+/// Runs an `other` handler: `hot` ones on the local state, the rest on the executor with
+/// the state written back first and reloaded after.
+macro_rules! other_op {
+    (hot ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {
+        Hot::$name(&mut $h, $($a),*)
+    };
+    ( ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {{
+        $h.save($self);
+        let r = $self.$name($($a),*);
+        $h = Hot::from_executor($self);
+        r
+    }};
+}
+
+/// The executor state the dispatch loop keeps in machine registers.
+pub(crate) struct Hot {
+    code: *const Instr,
+    ip: *const Instr,
+    regs: *mut u64,
+    mem: *mut u8,
+    mem_len: usize,
+}
+
+impl Hot {
+    #[inline(always)]
+    fn from_executor(ex: &Executor<'_>) -> Hot {
+        Hot {
+            code: ex.code,
+            // SAFETY: `pc` is within the current function's code (see `run`).
+            ip: unsafe { ex.code.add(ex.pc) },
+            regs: ex.regs,
+            mem: ex.mem,
+            mem_len: ex.mem_len,
+        }
+    }
+
+    #[inline(always)]
+    fn save(&self, ex: &mut Executor<'_>) {
+        // SAFETY: `ip` and `code` point into the same code slice.
+        ex.pc = unsafe { self.ip.offset_from(self.code) } as usize;
+    }
+
+    #[inline(always)]
+    fn jump(&mut self, target: crate::ops::Target) {
+        // SAFETY: branch targets are indices into the current function's code.
+        self.ip = unsafe { self.code.add(target.0 as usize) };
+    }
+
+    #[inline(always)]
+    fn get(&self, r: Reg) -> u64 {
+        // SAFETY: the translator only emits registers below the function's frame size, and
+        // frame entry made `base + frame_size <= stack.len()`; `regs` is reloaded after
+        // anything that may move the stack.
+        unsafe { *self.regs.add(r.0 as usize) }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, d: Dst, v: u64) {
+        // SAFETY: as in `get`.
+        unsafe { *self.regs.add(d.0 as usize) = v }
+    }
+
+    #[inline(always)]
+    fn effective(&self, addr: Reg, offset: u32, n: usize) -> Result<usize, Trap> {
+        let ea = self.get(addr) as u32 as u64 + offset as u64;
+        if ea + n as u64 > self.mem_len as u64 {
+            return Err(Trap::MemoryOutOfBounds);
+        }
+        Ok(ea as usize)
+    }
+
+    #[inline(always)]
+    fn load<const N: usize>(&self, addr: Reg, offset: u32) -> Result<[u8; N], Trap> {
+        let ea = self.effective(addr, offset, N)?;
+        // SAFETY: `ea + N <= mem_len`, and `mem`/`mem_len` describe the current instance's
+        // memory 0 (reloaded after every handler that can call, grow or switch instance).
+        Ok(unsafe { std::ptr::read_unaligned(self.mem.add(ea) as *const [u8; N]) })
+    }
+
+    #[inline(always)]
+    fn store<const N: usize>(&mut self, addr: Reg, offset: u32, v: [u8; N]) -> Result<(), Trap> {
+        let ea = self.effective(addr, offset, N)?;
+        // SAFETY: as in `load`.
+        unsafe { std::ptr::write_unaligned(self.mem.add(ea) as *mut [u8; N], v) };
+        Ok(())
+    }
 }
 
 crate::for_each_op!(define_run);
@@ -297,44 +400,21 @@ impl Executor<'_> {
         }
     }
 
+    #[inline(always)]
     fn zero_locals(&mut self) {
         let f = self.func();
         let (start, n) = (f.param_cells as usize, f.local_cells as usize);
-        let at = self.base + start;
-        self.store.stack[at..at + n].fill(0);
-    }
-
-    #[inline(always)]
-    fn effective(&self, addr: Reg, offset: u32, n: usize) -> Result<usize, Trap> {
-        let ea = self.get(addr) as u32 as u64 + offset as u64;
-        if ea + n as u64 > self.mem_len as u64 {
-            return Err(Trap::MemoryOutOfBounds);
+        if n == 0 {
+            return;
         }
-        Ok(ea as usize)
-    }
-
-    #[inline(always)]
-    fn load<const N: usize>(&self, addr: Reg, offset: u32) -> Result<[u8; N], Trap> {
-        let ea = self.effective(addr, offset, N)?;
-        // SAFETY: `ea + N <= mem_len`, and `mem`/`mem_len` describe the current instance's
-        // memory 0 (refreshed after calls, host calls and `memory.grow`).
-        Ok(unsafe { std::ptr::read_unaligned(self.mem.add(ea) as *const [u8; N]) })
-    }
-
-    #[inline(always)]
-    fn store_bytes<const N: usize>(
-        &mut self,
-        addr: Reg,
-        offset: u32,
-        v: [u8; N],
-    ) -> Result<(), Trap> {
-        let ea = self.effective(addr, offset, N)?;
-        // SAFETY: as in `load`.
-        unsafe { std::ptr::write_unaligned(self.mem.add(ea) as *mut [u8; N], v) };
-        Ok(())
+        let at = self.base + start;
+        for cell in &mut self.store.stack[at..at + n] {
+            *cell = 0;
+        }
     }
 
     /// Enters wasm function `f` of instance `inst` with its frame at `base` (relative).
+    #[inline(always)]
     fn enter(
         &mut self,
         f: *const CompiledFunc,
@@ -342,7 +422,7 @@ impl Executor<'_> {
         inst: u32,
         module: *const Module,
     ) -> Step {
-        if self.store.frames.len() >= self.store.engine.config.max_call_depth {
+        if self.store.frames.len() >= self.max_depth {
             return Err(Exit::Trap(Trap::StackOverflow));
         }
         let new_base = self.base + base.0 as usize;

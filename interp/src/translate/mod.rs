@@ -218,6 +218,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         }
     }
     let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
+    peephole(&mut t.code);
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size: t.max_cells.max(result_cells),
@@ -949,6 +950,41 @@ impl<'m> Translator<'m> {
             }
         });
         Ok(())
+    }
+}
+
+/// Cheap rewrites after translation (positions and jump targets do not change):
+/// - a `br` to another `br` jumps straight to the final target;
+/// - a `br` to a return becomes that return;
+/// - `copy rX, rY` followed by `return1 rX` returns `rY` directly (the frame is dead
+///   after a return, so skipping the copy is unobservable).
+fn peephole(code: &mut [Instr]) {
+    for pc in 0..code.len() {
+        if let Instr::Br { target } = code[pc] {
+            let mut t = target.0 as usize;
+            let mut hops = 0;
+            while let Some(Instr::Br { target }) = code.get(t)
+                && hops < 8
+            {
+                t = target.0 as usize;
+                hops += 1;
+            }
+            code[pc] = match code.get(t) {
+                Some(r @ (Instr::Return {} | Instr::Return1 { .. } | Instr::ReturnSpan { .. })) => {
+                    *r
+                }
+                _ => Instr::Br {
+                    target: Target(t as u32),
+                },
+            };
+        }
+    }
+    for pc in 0..code.len().saturating_sub(1) {
+        if let (Instr::Copy { dst, src }, Instr::Return1 { src: ret }) = (code[pc], code[pc + 1])
+            && Reg::from(dst) == ret
+        {
+            code[pc] = Instr::Return1 { src };
+        }
     }
 }
 
