@@ -4,13 +4,47 @@
 //!
 //! A `v128` register `r` is the cell pair `r, r + 1` ([`V128::from_cells`]). Every handler
 //! reads all of its operands before it writes `dst`, so a result may overwrite its inputs.
+//!
+//! All rows but the operand word and the global accesses are `hot`: they run on the
+//! dispatch loop's register-resident state ([`Hot`]), touching only registers, memory 0
+//! and the instruction pointer.
 #![allow(non_snake_case)]
 
-use super::{Executor, Exit, Step};
+use super::{Executor, Exit, Hot, Step};
 use crate::ops::{Dst, Instr, Reg};
 use crate::simd::{self, V128};
 
 impl Executor<'_> {
+    pub(super) fn V128Imm(&mut self, _bytes: crate::ops::ImmBytes) -> Step {
+        // Operand words are skipped by the instruction they belong to.
+        Err(Exit::Error(anyhow::anyhow!(
+            "internal error: executed an operand word"
+        )))
+    }
+
+    fn global_index(&self, global: u32) -> usize {
+        self.store.instances[self.inst as usize].globals[global as usize] as usize
+    }
+
+    pub(super) fn V128GlobalGet(&mut self, dst: Dst, global: u32) -> Step {
+        let g = &self.store.globals[self.global_index(global)];
+        let (lo, hi) = (g.value, g.hi);
+        self.set(dst, lo);
+        self.set(Dst(dst.0 + 1), hi);
+        Ok(())
+    }
+
+    pub(super) fn V128GlobalSet(&mut self, src: Reg, global: u32) -> Step {
+        let (lo, hi) = (self.get(src), self.get(Reg(src.0 + 1)));
+        let g = self.global_index(global);
+        let g = &mut self.store.globals[g];
+        g.value = lo;
+        g.hi = hi;
+        Ok(())
+    }
+}
+
+impl Hot {
     #[inline(always)]
     fn v128(&self, r: Reg) -> V128 {
         V128::from_cells(self.get(r), self.get(Reg(r.0 + 1)))
@@ -26,33 +60,36 @@ impl Executor<'_> {
     /// The 16 bytes of the two `V128Imm` words after the current instruction (skipped).
     #[inline(always)]
     fn imm16(&mut self) -> [u8; 16] {
-        let code = &self.func().code;
-        let word = |i: usize| match code.get(i) {
-            Some(Instr::V128Imm { bytes }) => bytes.0,
-            _ => {
-                debug_assert!(false, "v128 instruction without its immediate words");
-                [0; 8]
-            }
-        };
+        // SAFETY: the translator emits `V128Const` and `I8x16Shuffle` followed by their two
+        // `V128Imm` words, so `ip` and `ip + 1` are inside the function's code and `ip + 2`
+        // is at most one past its end (and the code never ends with an operand word).
+        let (w0, w1) = unsafe { (*self.ip, *self.ip.add(1)) };
+        // SAFETY: see above.
+        self.ip = unsafe { self.ip.add(2) };
         let mut out = [0u8; 16];
-        out[..8].copy_from_slice(&word(self.pc));
-        out[8..].copy_from_slice(&word(self.pc + 1));
-        self.pc += 2;
+        if let (Instr::V128Imm { bytes: lo }, Instr::V128Imm { bytes: hi }) = (w0, w1) {
+            out[..8].copy_from_slice(&lo.0);
+            out[8..].copy_from_slice(&hi.0);
+        } else {
+            debug_assert!(false, "v128 instruction without its immediate words");
+        }
         out
     }
 
     /// The memory offset in the `Data` word after the current instruction (skipped).
     #[inline(always)]
     fn offset_word(&mut self) -> u32 {
-        let offset = match self.func().code.get(self.pc) {
-            Some(Instr::Data { a, .. }) => *a,
+        // SAFETY: the translator emits every `v128.loadN_lane` followed by its `Data` word.
+        let w = unsafe { *self.ip };
+        // SAFETY: see above.
+        self.ip = unsafe { self.ip.add(1) };
+        match w {
+            Instr::Data { a, .. } => a,
             _ => {
                 debug_assert!(false, "lane load without its offset word");
                 0
             }
-        };
-        self.pc += 1;
-        offset
+        }
     }
 
     #[inline(always)]
@@ -60,13 +97,6 @@ impl Executor<'_> {
         let v = self.v128(src);
         self.set_v128(dst, v);
         Ok(())
-    }
-
-    pub(super) fn V128Imm(&mut self, _bytes: crate::ops::ImmBytes) -> Step {
-        // Operand words are skipped by the instruction they belong to.
-        Err(Exit::Error(anyhow::anyhow!(
-            "internal error: executed an operand word"
-        )))
     }
 
     #[inline(always)]
@@ -87,31 +117,10 @@ impl Executor<'_> {
         Ok(())
     }
 
-    fn global_cells(&self, global: u32) -> usize {
-        self.store.instances[self.inst as usize].globals[global as usize] as usize
-    }
-
-    pub(super) fn V128GlobalGet(&mut self, dst: Dst, global: u32) -> Step {
-        let g = &self.store.globals[self.global_cells(global)];
-        let (lo, hi) = (g.value, g.hi);
-        self.set(dst, lo);
-        self.set(Dst(dst.0 + 1), hi);
-        Ok(())
-    }
-
-    pub(super) fn V128GlobalSet(&mut self, src: Reg, global: u32) -> Step {
-        let (lo, hi) = (self.get(src), self.get(Reg(src.0 + 1)));
-        let g = self.global_cells(global);
-        let g = &mut self.store.globals[g];
-        g.value = lo;
-        g.hi = hi;
-        Ok(())
-    }
-
     #[inline(always)]
     pub(super) fn V128Store(&mut self, addr: Reg, val: Reg, offset: u32) -> Step {
         let v = self.v128(val);
-        self.store_bytes::<16>(addr, offset, v.0)?;
+        self.store::<16>(addr, offset, v.0)?;
         Ok(())
     }
 
@@ -133,7 +142,7 @@ impl Executor<'_> {
 /// `dst = f(mem[addr + offset .. + N])`
 macro_rules! loads {
     ($($op:ident: $n:literal => $f:expr,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, addr: Reg, offset: u32) -> Step {
                 let bytes = self.load::<$n>(addr, offset)?;
@@ -162,7 +171,7 @@ loads! {
 /// `dst = src` with lane `lane` (of `N` bytes) loaded; the offset is in the next word.
 macro_rules! load_lanes {
     ($($op:ident: $n:literal,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             pub(super) fn $op(&mut self, dst: Dst, src: Reg, addr: Reg, lane: u8) -> Step {
                 let offset = self.offset_word();
                 let v = self.v128(src);
@@ -183,10 +192,10 @@ load_lanes! {
 /// `mem[addr + offset .. + N] = lane `lane` of val`
 macro_rules! store_lanes {
     ($($op:ident: $n:literal,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             pub(super) fn $op(&mut self, addr: Reg, val: Reg, offset: u32, lane: u8) -> Step {
                 let bytes = simd::store_lane::<$n>(self.v128(val), lane);
-                self.store_bytes::<$n>(addr, offset, bytes)?;
+                self.store::<$n>(addr, offset, bytes)?;
                 Ok(())
             }
         )*}
@@ -202,7 +211,7 @@ store_lanes! {
 /// `dst = f(lane `lane` of src)`, a scalar cell.
 macro_rules! extracts {
     ($($op:ident: $t:ty, $n:literal, |$x:ident| $e:expr,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, src: Reg, lane: u8) -> Step {
                 let $x = simd::extract_lane::<$t, $n>(self.v128(src), lane);
@@ -227,7 +236,7 @@ extracts! {
 /// `dst = a` with lane `lane` replaced by the scalar in `b`.
 macro_rules! replaces {
     ($($op:ident: $t:ty, $n:literal,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, a: Reg, b: Reg, lane: u8) -> Step {
                 let v = simd::replace_lane::<$t, $n>(self.v128(a), lane, self.get(b) as $t);
@@ -249,7 +258,7 @@ replaces! {
 /// `dst = the scalar in src, in every lane`
 macro_rules! splats {
     ($($op:ident: |$c:ident| $e:expr,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, src: Reg) -> Step {
                 let $c = self.get(src);
@@ -271,7 +280,7 @@ splats! {
 /// `dst = f(src)`, lanewise or across lanes.
 macro_rules! un {
     ($($op:ident => $f:ident,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, src: Reg) -> Step {
                 let v = simd::$f(self.v128(src));
@@ -337,7 +346,7 @@ un! {
 /// `dst = f(src)` as an i32: `any_true`, `all_true`, `bitmask`.
 macro_rules! reduce {
     ($($op:ident => $f:ident,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, src: Reg) -> Step {
                 let r = simd::$f(self.v128(src));
@@ -362,7 +371,7 @@ reduce! {
 /// `dst = f(a, b)`
 macro_rules! bin {
     ($($op:ident => $f:ident,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, a: Reg, b: Reg) -> Step {
                 let v = simd::$f(self.v128(a), self.v128(b));
@@ -498,7 +507,7 @@ bin! {
 /// `dst = a` shifted by the i32 in `b` (modulo the lane width).
 macro_rules! shift {
     ($($op:ident => $f:ident,)*) => {
-        impl Executor<'_> {$(
+        impl Hot {$(
             #[inline(always)]
             pub(super) fn $op(&mut self, dst: Dst, a: Reg, b: Reg) -> Step {
                 let v = simd::$f(self.v128(a), self.get(b) as u32);
