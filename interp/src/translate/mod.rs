@@ -397,7 +397,9 @@ impl<'m> Translator<'m> {
         let v = self.pop()?;
         let reads_local = self.stack.iter().any(|e| e.kind == Kind::Local(r));
         let retarget = match (v.kind, self.last_result) {
-            (Kind::Temp, Some(idx)) if !reads_local && v.ty.cells() == 1 => {
+            // A v128 result may be retargeted too: its handler reads every operand
+            // before it writes the two destination cells.
+            (Kind::Temp, Some(idx)) if !reads_local => {
                 idx + 1 == self.code.len() && self.code[idx].dst() == Some(Dst(v.home))
             }
             _ => false,
