@@ -26,6 +26,7 @@ use std::fmt;
 
 /// A `v128` value: 16 bytes in wasm (little-endian) lane order.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Default)]
+#[repr(C, align(16))]
 pub struct V128(pub [u8; 16]);
 
 impl V128 {
