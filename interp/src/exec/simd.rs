@@ -44,18 +44,24 @@ impl Executor<'_> {
     }
 }
 
+/// Whether v128 registers move as 16-byte blocks (see [`Hot::v128`]).
+const LE_BLOCKS: bool = cfg!(all(
+    target_endian = "little",
+    not(feature = "simd-explicit-cells")
+));
+
 impl Hot {
     /// The `v128` in registers `r, r + 1`.
     ///
     /// A cell holds its 8 bytes of the value as a little-endian `u64`, so on a
     /// little-endian host the two cells *are* the value's 16 bytes in lane order and the
     /// value is read as one 16-byte block: kept in memory form, the lane loops of
-    /// `simd.rs` compile to vector instructions. Elsewhere each cell is converted
-    /// explicitly ([`V128::from_cells`]). Both paths always compile; `simd_regs_agree`
-    /// checks they agree.
+    /// `simd.rs` compile to vector instructions. Elsewhere (or with the cargo feature
+    /// `simd-explicit-cells`) each cell is converted explicitly ([`V128::from_cells`]).
+    /// Both paths always compile; `simd_regs_agree` checks they agree.
     #[inline(always)]
     fn v128(&self, r: Reg) -> V128 {
-        if cfg!(target_endian = "little") {
+        if LE_BLOCKS {
             // SAFETY: the translator allocates both cells of a v128 register inside the
             // frame (as for `Hot::get`); `[u8; 16]` has no alignment or validity needs.
             V128(unsafe { std::ptr::read_unaligned(self.regs.add(r.0 as usize).cast()) })
@@ -67,7 +73,7 @@ impl Hot {
     /// Writes `v` to registers `d, d + 1` (see [`Hot::v128`]).
     #[inline(always)]
     fn set_v128(&mut self, d: Dst, v: V128) {
-        if cfg!(target_endian = "little") {
+        if LE_BLOCKS {
             // SAFETY: as in `v128`.
             unsafe { std::ptr::write_unaligned(self.regs.add(d.0 as usize).cast(), v.0) }
         } else {
@@ -600,6 +606,9 @@ mod tests {
         assert_eq!(h.get(Reg(2)), 0xafae_adac_abaa_a9a8);
         h.set_v128_by_cells(Dst(3), v);
         assert_eq!(h.v128(Reg(3)), v);
-        assert_eq!(h.v128(Reg(2)), V128::from_cells(0xafae_adac_abaa_a9a8, h.get(Reg(3))));
+        assert_eq!(
+            h.v128(Reg(2)),
+            V128::from_cells(0xafae_adac_abaa_a9a8, h.get(Reg(3)))
+        );
     }
 }
