@@ -28,6 +28,12 @@
 //!
 //! Rows of `other` marked `hot` only touch registers and the instruction pointer; the
 //! executor runs them on its register-resident state. The others get the whole executor.
+//!
+//! The SIMD rows (`v128`) form one block at the end of `other`: handlers in
+//! `exec/simd.rs`, lane math in `simd.rs`, translation in `translate/simd.rs`. A `v128`
+//! register is two adjacent cells; a `v128.const` or `i8x16.shuffle` is followed by two
+//! `V128Imm` words holding its 16 immediate bytes, a `v128.loadN_lane` by a `Data` word
+//! holding its memory offset.
 
 use crate::trap::Trap;
 use std::fmt;

@@ -226,6 +226,16 @@ fn parse_arg(ty: ValType, s: &str) -> Result<Val> {
                 .with_context(|| format!("invalid f64 `{s}`"))?
                 .to_bits(),
         ),
+        // A v128 as one 128-bit integer (hex `0x...` or decimal): byte i is bits 8i..8i+8,
+        // the form results are printed in.
+        ValType::V128 => {
+            let v = match s.strip_prefix("0x") {
+                Some(h) => u128::from_str_radix(&h.replace('_', ""), 16),
+                None => s.parse::<u128>(),
+            }
+            .with_context(|| format!("invalid v128 `{s}` (a 128-bit integer)"))?;
+            Val::V128(v.into())
+        }
         other => bail!("cannot pass a {other} argument from the command line"),
     })
 }
