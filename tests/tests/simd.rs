@@ -1,9 +1,39 @@
 //! `v128` everywhere a value goes: calls (arguments and results are laid out by cells, a
 //! v128 taking two), host functions (dynamic and typed), `call_indirect`, block params and
-//! results through `br_table`, `select`, zeroed locals, globals and the API; plus the
-//! disassembly of SIMD instructions.
+//! results through `br_table`, `select`, zeroed locals, globals and the API; the
+//! disassembly of SIMD instructions; and the SIMD benchmark workload (same checksum as its
+//! scalar twin, no allocation while it runs).
 
 use gloam::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Only the measuring thread counts (the test harness allocates on its own threads).
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.try_with(Cell::get).unwrap_or(false) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 const WAT: &str = r#"(module
   (import "env" "dyn" (func $dyn (param v128 i32 v128) (result i32 v128)))
@@ -257,5 +287,35 @@ fn simd_disassembly_is_readable() -> Result<()> {
     ] {
         assert!(text.contains(want), "missing `{want}` in:\n{text}");
     }
+    Ok(())
+}
+
+fn workload(name: &str) -> String {
+    format!(
+        "{}/../benches/workloads/wasm/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The SIMD workload and its scalar twin agree (checksums also confirmed with wasmtime and
+/// a native build), and a run allocates nothing.
+#[test]
+fn simd_workload_matches_scalar_twin_without_allocating() -> Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut sums = Vec::new();
+    for file in ["simd.wasm", "simd_scalar.wasm"] {
+        let module = Module::from_file(&engine, workload(file))?;
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let run = instance.get_typed_func::<i32, i64>(&mut store, "run")?;
+        assert_eq!(run.call(&mut store, 1)?, 4379535740524152356, "{file}");
+        ALLOCS.store(0, Ordering::SeqCst);
+        COUNTING.with(|c| c.set(true));
+        let sum = run.call(&mut store, 3);
+        COUNTING.with(|c| c.set(false));
+        assert_eq!(ALLOCS.load(Ordering::SeqCst), 0, "{file} allocated");
+        sums.push(sum?);
+    }
+    assert_eq!(sums, [1350247282469908398; 2]);
     Ok(())
 }
