@@ -425,7 +425,11 @@ macro_rules! define_instr {
         other: [$($(#[doc = $doc:literal])* $($hot:ident)? ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
     ) => {
         /// One register-bytecode instruction. See the module docs for the families.
+        ///
+        /// `repr(u16)`: the first two bytes are the opcode, numbered in table order, which
+        /// is what the threaded dispatcher indexes its handler table with.
         #[derive(Copy, Clone, Debug, PartialEq)]
+        #[repr(u16)]
         pub enum Instr {
             $($un { dst: Dst, src: Reg },)*
             $($ut { dst: Dst, src: Reg },)*
@@ -515,6 +519,13 @@ impl<T: Operand> OperandMut for T {
 }
 
 impl Instr {
+    /// The opcode: the index of this instruction's row in the table.
+    #[inline(always)]
+    pub fn opcode(&self) -> u16 {
+        // SAFETY: `Instr` is `repr(u16)`, so its first two bytes are the discriminant.
+        unsafe { *(self as *const Instr as *const u16) }
+    }
+
     /// The branch target of this instruction, if it has one.
     pub fn target(&self) -> Option<Target> {
         let mut copy = *self;

@@ -11,6 +11,12 @@
 //! name in `handlers.rs`.
 
 mod handlers;
+#[cfg(all(
+    not(debug_assertions),
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(feature = "portable-dispatch")
+))]
+mod threaded;
 
 use crate::module::Module;
 use crate::ops::{Cell, Dst, Imm, Instr, Reg};
@@ -77,6 +83,9 @@ pub(crate) struct Executor<'s> {
     entry_depth: usize,
     /// `Config`'s maximum call depth, cached.
     max_depth: usize,
+    /// Why the threaded dispatcher stopped (its handlers return nothing).
+    #[allow(dead_code)]
+    pending: Option<Exit>,
 }
 
 /// Calls function `addr` of the store. `cells` holds the arguments and receives the
@@ -127,11 +136,12 @@ pub fn invoke(
         mem_len: 0,
         entry_depth,
         max_depth,
+        pending: None,
     };
     ex.refresh_regs();
     ex.refresh_memory();
     ex.zero_locals();
-    let outcome = ex.run();
+    let outcome = ex.dispatch();
     let result = match outcome {
         Exit::Done => {
             let n = func.result_cells as usize;
@@ -181,6 +191,14 @@ macro_rules! define_run {
     ) => {
         impl Executor<'_> {
             /// The dispatch loop: runs until the entry frame returns or a trap.
+            #[cfg_attr(
+                all(
+                    not(debug_assertions),
+                    any(target_arch = "x86_64", target_arch = "aarch64"),
+                    not(feature = "portable-dispatch")
+                ),
+                allow(dead_code)
+            )]
             ///
             /// The hot state (instruction pointer, frame registers, memory 0) lives in the
             /// local `h` so it stays in machine registers; it is written back to the
@@ -352,6 +370,22 @@ impl Hot {
 crate::for_each_op!(define_run);
 
 impl Executor<'_> {
+    /// Runs the current function to completion with the build's dispatcher.
+    fn dispatch(&mut self) -> Exit {
+        #[cfg(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        ))]
+        return self.run_threaded();
+        #[cfg(not(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        )))]
+        return self.run();
+    }
+
     #[inline(always)]
     fn func(&self) -> &CompiledFunc {
         // SAFETY: `func` points into a module kept alive by the store's instances.
