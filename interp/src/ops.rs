@@ -59,11 +59,18 @@ pub trait Operand: Copy {
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         None
     }
+    /// The cell number of a register operand (read or written).
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        None
+    }
 }
 
 impl Operand for Reg {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "r{}", self.0)
+    }
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        Some(&mut self.0)
     }
 }
 impl Operand for Dst {
@@ -72,6 +79,9 @@ impl Operand for Dst {
     }
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         Some(self)
+    }
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        Some(&mut self.0)
     }
 }
 impl Operand for Target {
@@ -504,6 +514,7 @@ pub trait OperandMut {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
     fn target_mut(&mut self) -> Option<&mut Target>;
     fn dst_mut(&mut self) -> Option<&mut Dst>;
+    fn cell_mut(&mut self) -> Option<&mut u16>;
 }
 
 impl<T: Operand> OperandMut for T {
@@ -515,6 +526,9 @@ impl<T: Operand> OperandMut for T {
     }
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         Operand::dst_mut(self)
+    }
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        Operand::cell_mut(self)
     }
 }
 

@@ -433,16 +433,21 @@ impl Executor<'_> {
         }
     }
 
+    /// Zeroes the frame's locals and writes its constant cells.
     #[inline(always)]
     fn zero_locals(&mut self) {
-        let f = self.func();
+        // SAFETY: `func` points into a module kept alive by the store's instances; the
+        // reference does not borrow `self`, so the stack can be written below.
+        let f = unsafe { &*self.func };
         let (start, n) = (f.param_cells as usize, f.local_cells as usize);
-        if n == 0 {
-            return;
-        }
         let at = self.base + start;
-        for cell in &mut self.store.stack[at..at + n] {
-            *cell = 0;
+        if n != 0 {
+            for cell in &mut self.store.stack[at..at + n] {
+                *cell = 0;
+            }
+        }
+        if !f.consts.is_empty() {
+            self.store.stack[at + n..at + n + f.consts.len()].copy_from_slice(&f.consts);
         }
     }
 
