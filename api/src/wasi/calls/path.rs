@@ -74,7 +74,6 @@ pub(crate) fn path_filestat_get(
     mem.write_bytes(out, &host::filestat(md).to_bytes())
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn path_filestat_set_times(
     ctx: &mut WasiCtx,
     mem: &mut GuestMem,
@@ -107,7 +106,6 @@ pub(crate) fn path_filestat_set_times(
     set_path_times(&r.host(), times)
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn path_link(
     ctx: &mut WasiCtx,
     mem: &mut GuestMem,
@@ -158,7 +156,6 @@ fn masked(requested: u64, inh: u64, kind: u64) -> u64 {
     requested & inh & kind
 }
 
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn path_open(
     ctx: &mut WasiCtx,
     mem: &mut GuestMem,
