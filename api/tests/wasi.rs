@@ -209,7 +209,9 @@ fn clocks_and_randomness() {
 
 /// The sandbox boundary: `..`, absolute paths and symbolic links out of the preopen are
 /// refused with `EPERM` (as wasmtime does), a final link opened without following is
-/// `ELOOP`, and nothing outside is read, created, changed or removed.
+/// `ELOOP`, a directory descriptor whose directory was moved and replaced by a link out
+/// stops working (`ENOENT`), and nothing outside is read, listed, created, changed or
+/// removed.
 #[cfg(unix)]
 #[test]
 fn escapes_from_the_preopen_are_refused() {
@@ -226,6 +228,10 @@ fn escapes_from_the_preopen_are_refused() {
     assert_eq!(status(&out), 0, "{out:?}");
     let text = stdout(&out);
     assert!(!text.contains("secret"), "outside content leaked:\n{text}");
+    assert!(
+        !text.contains("LISTED"),
+        "outside directory listed:\n{text}"
+    );
     expect("escape", &text);
     // Nothing outside the box changed.
     let mut names: Vec<String> = std::fs::read_dir(&s.0)

@@ -321,7 +321,8 @@ impl WasiCtxBuilder {
             }
             let _ = table.push(Entry {
                 handle: Handle::Dir(DirHandle {
-                    host: p.host,
+                    root: std::sync::Arc::new(p.host),
+                    rel: Vec::new(),
                     preopen: Some(p.guest),
                     listing: None,
                 }),

@@ -21,6 +21,11 @@
 //! follow had the resolver expand it. Either way, the host path handed to `std::fs`
 //! contains no symbolic link the guest could have aimed outside.
 //!
+//! Directory descriptors stay open while the guest renames things, so a descriptor's
+//! own path is checked again, component by component, each time it is used
+//! (`DirHandle::host`): moving a directory away and planting a link out under its old
+//! name does not carry the descriptor outside.
+//!
 //! The guest runs on one thread and cannot change the tree between the check and the use.
 //! Another host process that swaps a checked directory for a symbolic link in that
 //! window could still redirect one operation; guarding against that needs `openat`-style
@@ -45,6 +50,8 @@ pub(crate) const ESCAPE: Errno = Errno::Perm;
 pub(crate) struct Resolved {
     /// Host path of the directory holding the final component.
     pub dir: PathBuf,
+    /// The components leading from the capability directory to `dir`.
+    pub stack: Vec<String>,
     /// The final component; `None` when the path names the directory `dir` itself (`.`,
     /// `a/..`, `a/.`).
     pub name: Option<String>,
@@ -169,6 +176,7 @@ pub(crate) fn resolve(root: &Path, path: &str, follow: bool) -> WasiResult<Resol
                     }
                     return Ok(Resolved {
                         dir: here,
+                        stack,
                         name: Some(name.to_string()),
                         meta,
                         dir_required,
@@ -188,6 +196,7 @@ pub(crate) fn resolve(root: &Path, path: &str, follow: bool) -> WasiResult<Resol
     let meta = lstat(&here)?;
     Ok(Resolved {
         dir: here,
+        stack,
         name: None,
         meta,
         dir_required: true,

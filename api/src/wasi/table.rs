@@ -3,6 +3,7 @@
 use super::stdio::{Input, Output};
 use super::types::{Errno, FileType, WasiResult, rights};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Most descriptors a guest may hold open at once.
 pub(crate) const MAX_FDS: usize = 16 * 1024;
@@ -13,12 +14,17 @@ pub(crate) struct FileHandle {
     pub filetype: FileType,
 }
 
-/// An open directory: a capability for the tree below `host`.
+/// An open directory: a capability for the tree below it.
 ///
-/// `host` was built only from components the path resolver checked to be real
-/// directories (no symbolic links) below a preopen, so it names a place inside it.
+/// It is named by its preopen's canonical host path plus the components that lead from
+/// there, each checked by the path resolver to be a real directory when it was opened.
+/// The guest can rename those directories later and put a symbolic link in their place,
+/// so [`DirHandle::host`] checks every component again before each use; a directory
+/// that is no longer where it was opened is `ENOENT`. (A real directory put in its
+/// place is inside the preopen too, and is used instead.)
 pub(crate) struct DirHandle {
-    pub host: PathBuf,
+    pub root: Arc<PathBuf>,
+    pub rel: Vec<String>,
     /// The guest's name for a preopened directory (what `fd_prestat_dir_name` returns).
     pub preopen: Option<String>,
     /// The listing `fd_readdir` serves, taken when a read starts at cookie 0.
@@ -31,6 +37,24 @@ pub(crate) struct DirEntry {
     pub name: Vec<u8>,
     pub ino: u64,
     pub filetype: FileType,
+}
+
+impl DirHandle {
+    /// The host path of the directory, after checking that every component below the
+    /// preopen is still a real directory (not a symbolic link).
+    pub fn host(&self) -> WasiResult<PathBuf> {
+        let mut p = PathBuf::clone(&self.root);
+        for c in &self.rel {
+            p.push(c);
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(Errno::NoEnt),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Errno::NoEnt),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(p)
+    }
 }
 
 pub(crate) enum Handle {

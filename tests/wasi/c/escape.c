@@ -16,9 +16,10 @@ static void show(const char *what, __wasi_errno_t e) {
     printf("%-36s %s%d\n", what, e ? "errno " : "ok ", e);
 }
 
-static __wasi_errno_t try_open(const char *path, __wasi_lookupflags_t flags, __wasi_oflags_t of) {
+static __wasi_errno_t try_open_at(__wasi_fd_t dir, const char *path, __wasi_lookupflags_t flags,
+                                  __wasi_oflags_t of) {
     __wasi_fd_t fd;
-    __wasi_errno_t e = __wasi_path_open(DIR, flags, path, of,
+    __wasi_errno_t e = __wasi_path_open(dir, flags, path, of,
                                         __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, 0, &fd);
     if (e == 0) {
         // Show what was read: the test checks no outside content ever appears.
@@ -31,6 +32,10 @@ static __wasi_errno_t try_open(const char *path, __wasi_lookupflags_t flags, __w
         (void)__wasi_fd_close(fd);
     }
     return e;
+}
+
+static __wasi_errno_t try_open(const char *path, __wasi_lookupflags_t flags, __wasi_oflags_t of) {
+    return try_open_at(DIR, path, flags, of);
 }
 
 int main(void) {
@@ -69,6 +74,33 @@ int main(void) {
     show("open sub/deep_out", try_open("sub/deep_out", FOLLOW, 0));
     show("rmdir ..", __wasi_path_remove_directory(DIR, ".."));
     show("rmdir .", __wasi_path_remove_directory(DIR, "."));
+
+    // A directory descriptor whose directory is moved away and replaced by a link out:
+    // the descriptor must not follow its old name through the link.
+    __wasi_fd_t sub;
+    show("open sub as a directory",
+         __wasi_path_open(DIR, 0, "sub", __WASI_OFLAGS_DIRECTORY,
+                          __WASI_RIGHTS_PATH_OPEN | __WASI_RIGHTS_FD_READDIR |
+                              __WASI_RIGHTS_FD_FILESTAT_GET,
+                          __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, &sub));
+    show("open sub/../inside.txt via sub", try_open_at(sub, "../inside.txt", FOLLOW, 0));
+    show("rename sub -> sub_moved", __wasi_path_rename(DIR, "sub", DIR, "sub_moved"));
+    show("symlink sub -> ..", __wasi_path_symlink("..", DIR, "sub"));
+    show("open outside.txt via moved sub", try_open_at(sub, "outside.txt", FOLLOW, 0));
+    show("open deep_out via moved sub", try_open_at(sub, "deep_out", 0, 0));
+    __wasi_filestat_t st2;
+    show("fd_filestat_get of moved sub", __wasi_fd_filestat_get(sub, &st2));
+    __wasi_size_t used = 0;
+    static uint8_t dirbuf[4096];
+    show("fd_readdir of moved sub", __wasi_fd_readdir(sub, dirbuf, sizeof dirbuf, 0, &used));
+    for (__wasi_size_t at = 0; at + sizeof(__wasi_dirent_t) <= used;) {
+        __wasi_dirent_t *d = (__wasi_dirent_t *)(dirbuf + at);
+        const char *name = (const char *)(d + 1);
+        if (at + sizeof *d + d->d_namlen > used) break;
+        if (d->d_namlen == 11 && memcmp(name, "outside.txt", 11) == 0) printf("  LISTED outside.txt\n");
+        at += sizeof *d + d->d_namlen;
+    }
+    show("open sub_moved/deep_out (nofollow)", try_open("sub_moved/deep_out", 0, 0));
 
     char buf[128] = {0};
     __wasi_size_t n = 0;

@@ -360,7 +360,7 @@ pub(crate) fn fd_fdstat_set_rights(
 fn entry_stat(e: &Entry) -> WasiResult<FileStat> {
     Ok(match &e.handle {
         Handle::File(f) => host::filestat(&f.file.metadata()?),
-        Handle::Dir(d) => host::filestat(&fs::symlink_metadata(&d.host)?),
+        Handle::Dir(d) => host::filestat(&fs::symlink_metadata(d.host()?)?),
         Handle::Stdin(_) | Handle::Stdout(_) => FileStat {
             filetype: e.filetype() as u8,
             nlink: 1,
@@ -447,7 +447,7 @@ pub(crate) fn fd_filestat_set_times(
     let times = file_times(atim, mtim, fst)?;
     match &mut e.handle {
         Handle::File(f) => Ok(f.file.set_times(times)?),
-        Handle::Dir(d) => set_path_times(&d.host, times),
+        Handle::Dir(d) => set_path_times(&d.host()?, times),
         Handle::Stdin(_) | Handle::Stdout(_) => Err(Errno::Inval),
     }
 }
@@ -497,20 +497,21 @@ pub(crate) fn fd_prestat_dir_name(
 /// Lists a directory the way `fd_readdir` serves it: `.` and `..` first, then the
 /// entries in the host's order.
 fn list_dir(d: &DirHandle) -> WasiResult<Vec<DirEntry>> {
+    let here = d.host()?;
     let ino_of = |p: &std::path::Path| fs::metadata(p).map(|m| host::ino(&m)).unwrap_or(0);
     let mut out = vec![
         DirEntry {
             name: b".".to_vec(),
-            ino: ino_of(&d.host),
+            ino: ino_of(&here),
             filetype: FileType::Directory,
         },
         DirEntry {
             name: b"..".to_vec(),
-            ino: d.host.parent().map_or(0, ino_of),
+            ino: here.parent().map_or(0, ino_of),
             filetype: FileType::Directory,
         },
     ];
-    for ent in fs::read_dir(&d.host)? {
+    for ent in fs::read_dir(&here)? {
         let ent = ent?;
         let Ok(name) = ent.file_name().into_string() else {
             // WASI names are UTF-8; a host name that is not cannot be shown.

@@ -22,7 +22,7 @@ fn lookup(
 ) -> WasiResult<Resolved> {
     let (dir, _, _) = ctx.table.dir(fd, need)?;
     let path = mem.read_str(ptr, len)?;
-    resolve(&dir.host, path, follow)
+    resolve(&dir.host()?, path, follow)
 }
 
 pub(crate) fn path_create_directory(
@@ -191,7 +191,7 @@ pub(crate) fn path_open(
     let (dir, _, dir_inh) = ctx.table.dir(fd, need)?;
     let p = mem.read_str(path, path_len)?;
     let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
-    let r = resolve(&dir.host, p, follow)?;
+    let r = resolve(&dir.host()?, p, follow)?;
     // Reading or writing a file needs the directory to pass that right on.
     let io = rights::FD_READ | rights::FD_WRITE;
     if base & io & !dir_inh != 0 {
@@ -213,7 +213,14 @@ pub(crate) fn path_open(
         }
         Entry {
             handle: Handle::Dir(DirHandle {
-                host: r.host(),
+                root: dir.root.clone(),
+                rel: dir
+                    .rel
+                    .iter()
+                    .chain(&r.stack)
+                    .chain(&r.name)
+                    .cloned()
+                    .collect(),
                 preopen: None,
                 listing: None,
             }),
