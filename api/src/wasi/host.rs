@@ -220,8 +220,11 @@ pub(crate) fn nanos(t: io::Result<SystemTime>) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
-pub(crate) fn system_time(nanos: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_nanos(nanos)
+/// The time `nanos` after the Unix epoch; `EINVAL` if the host cannot represent it.
+pub(crate) fn system_time(nanos: u64) -> Result<SystemTime, Errno> {
+    UNIX_EPOCH
+        .checked_add(Duration::from_nanos(nanos))
+        .ok_or(Errno::Inval)
 }
 
 pub(crate) fn filestat(md: &std::fs::Metadata) -> FileStat {

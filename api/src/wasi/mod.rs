@@ -355,3 +355,13 @@ impl<T: 'static> crate::Linker<T> {
         Ok(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contexts_can_move_between_threads() {
+        fn is_send<T: Send>() {}
+        is_send::<super::WasiCtx>();
+        is_send::<super::WasiCtxBuilder>();
+    }
+}

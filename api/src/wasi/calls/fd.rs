@@ -413,12 +413,12 @@ pub(crate) fn file_times(atim: u64, mtim: u64, fst: u32) -> WasiResult<fs::FileT
     let now = std::time::SystemTime::now();
     let mut t = fs::FileTimes::new();
     if fst & fstflags::ATIM != 0 {
-        t = t.set_accessed(host::system_time(atim));
+        t = t.set_accessed(host::system_time(atim)?);
     } else if fst & fstflags::ATIM_NOW != 0 {
         t = t.set_accessed(now);
     }
     if fst & fstflags::MTIM != 0 {
-        t = t.set_modified(host::system_time(mtim));
+        t = t.set_modified(host::system_time(mtim)?);
     } else if fst & fstflags::MTIM_NOW != 0 {
         t = t.set_modified(now);
     }
