@@ -147,12 +147,28 @@ pub(crate) fn fd_write(
     let iovs = mem.iovecs(iovs, iovs_len)?;
     mem.slice(out, 4)?;
     let bufs = gather(mem, &iovs)?;
+    let flags = e.flags;
     let n = match &mut e.handle {
         Handle::Stdout(o) => {
             o.write_all(&bufs)?;
             bufs.iter().map(|b| b.len() as u64).sum::<u64>() as u32
         }
-        Handle::File(f) => write_from(&bufs, |b, _| f.file.write(b))?,
+        Handle::File(f) => {
+            // APPEND and the SYNC flags are the descriptor's, not the host file's (`std`
+            // cannot change those after opening): each write goes to the end of the
+            // file, and is synced afterwards. The guest is one thread, so nothing moves
+            // the position in between (another host process appending could).
+            if flags & fdflags::APPEND != 0 {
+                f.file.seek(SeekFrom::End(0))?;
+            }
+            let n = write_from(&bufs, |b, _| f.file.write(b))?;
+            if flags & fdflags::SYNC != 0 {
+                f.file.sync_all()?;
+            } else if flags & fdflags::DSYNC != 0 {
+                f.file.sync_data()?;
+            }
+            n
+        }
         Handle::Dir(_) => return Err(Errno::IsDir),
         Handle::Stdin(_) => return Err(Errno::Badf),
     };
@@ -332,11 +348,8 @@ pub(crate) fn fd_fdstat_set_flags(
     if flags & !fdflags::ALL != 0 {
         return Err(Errno::Inval);
     }
-    // Only NONBLOCK can change after opening: `std` cannot switch a file to or from
-    // append or synchronous mode. Every read and write here completes anyway.
-    if (flags ^ e.flags) & !fdflags::NONBLOCK != 0 {
-        return Err(Errno::NotSup);
-    }
+    // `fd_write` honours APPEND, SYNC and DSYNC from the descriptor's flags. NONBLOCK
+    // and RSYNC change nothing: reads and writes here always complete.
     e.flags = flags;
     Ok(())
 }

@@ -146,6 +146,10 @@ pub(crate) fn path_link(
     if new.exists() {
         return Err(Errno::Exist);
     }
+    if new.dir_required {
+        // `link/` names a directory that would have to exist; the source is a file.
+        return Err(Errno::NoEnt);
+    }
     let src = old.named(Errno::Perm)?;
     fs::hard_link(src, dst)?;
     Ok(())
@@ -246,38 +250,29 @@ pub(crate) fn path_open(
         let read = base & rights::FD_READ != 0;
         let write =
             base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0;
-        let append = ff & fdflags::APPEND != 0;
+        // APPEND is kept as a descriptor flag and done by `fd_write` (see there), so
+        // that `fd_fdstat_set_flags` can turn it on and off.
         let mut opts = fs::OpenOptions::new();
-        opts.read(read || !(write || creat || trunc));
-        if append {
-            opts.append(true);
-        } else {
-            opts.write(write || creat || trunc).truncate(trunc);
-        }
+        opts.read(read || !(write || creat || trunc))
+            .write(write || creat || trunc)
+            .truncate(trunc);
         if creat && excl {
             opts.create_new(true);
         } else {
             opts.create(creat);
         }
         let file = opts.open(&host)?;
-        if append && trunc {
-            file.set_len(0)?;
-        }
         let md = file.metadata()?;
         if md.is_dir() {
             // Swapped for a directory since the check: open it as one instead.
             return Err(Errno::IsDir);
-        }
-        let mut base = masked(base, dir_inh, rights::FILE);
-        if !write {
-            base &= !rights::FILE_WRITE | rights::FD_FDSTAT_SET_FLAGS;
         }
         Entry {
             handle: Handle::File(FileHandle {
                 file,
                 filetype: host::file_type(md.file_type()),
             }),
-            base,
+            base: masked(base, dir_inh, rights::FILE),
             inheriting: 0,
             flags: ff,
         }
@@ -443,6 +438,10 @@ pub(crate) fn path_symlink(
     let host = r.named(Errno::Exist)?;
     if r.exists() {
         return Err(Errno::Exist);
+    }
+    if r.dir_required {
+        // `target/` would have to be a directory; a new link is not one.
+        return Err(Errno::NoEnt);
     }
     // Only Windows needs to know (it has two kinds of link); it looks inside the tree.
     let target_is_dir = cfg!(windows) && r.dir.join(&target).is_dir();
