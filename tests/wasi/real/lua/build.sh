@@ -8,7 +8,7 @@
 # error and exit(1)". Consequences: `error()` ends the program even under `pcall`, and
 # coroutines cannot yield from Lua code (yield uses the same mechanism).
 #
-# Usage: tests/wasi/lua/build.sh   (then see bench.sh)
+# Usage: tests/wasi/real/lua/build.sh   (then see bench.sh)
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
