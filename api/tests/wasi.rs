@@ -312,6 +312,33 @@ fn library_modules_still_run_with_invoke() {
     assert_eq!(status(&out), 0, "{out:?}");
 }
 
+/// A library-style ("reactor") WASI module: `--invoke` runs `_initialize` first, the
+/// function's WASI calls work, and its result is printed.
+#[test]
+fn invoke_a_reactor_function() {
+    let s = Scratch::new("reactor");
+    let wat = s.path("reactor.wat");
+    std::fs::write(
+        &wat,
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_write"
+              (func $fd_write (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) "ready\n")
+            (global $n (mut i32) (i32.const 0))
+            (func (export "_initialize") (global.set $n (i32.const 40)))
+            (func (export "greet") (param i32) (result i32)
+              (i32.store (i32.const 0) (i32.const 16))
+              (i32.store (i32.const 4) (i32.const 6))
+              (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+              (i32.add (global.get $n) (local.get 0))))"#,
+    )
+    .unwrap();
+    let out = run(&[wat.to_str().unwrap(), "--invoke", "greet", "2"]);
+    assert_eq!(status(&out), 0, "{out:?}");
+    assert_eq!(stdout(&out), "ready\n42\n");
+}
+
 // ---- the embedding API ----
 
 mod api {
