@@ -1,8 +1,7 @@
 //! The `gloam` command-line tool.
 
 use anyhow::{Context, Result, anyhow, bail};
-use gloam::wasi::WasiCtx;
-use gloam::wasi::{DirPerms, FilePerms, I32Exit, WasiCtxBuilder};
+use gloam::wasi::{DirPerms, FilePerms, I32Exit, WasiCtx, WasiCtxBuilder};
 use gloam::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, ValType, WasmBacktrace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -89,6 +88,10 @@ fn run(args: &[String]) -> Result<ExitCode> {
             _ if file.is_none() => file = Some(PathBuf::from(a)),
             _ => rest.push(a.clone()),
         }
+    }
+    // `gloam run [OPTIONS] -- FILE ARGS...`
+    if file.is_none() && !rest.is_empty() {
+        file = Some(PathBuf::from(rest.remove(0)));
     }
     let file = file.ok_or_else(|| anyhow!("run: missing FILE\n{USAGE}"))?;
     let engine = engine()?;
