@@ -42,6 +42,7 @@ mod linker;
 mod module;
 mod store;
 mod values;
+pub mod wasi;
 pub mod wast;
 
 pub use anyhow::{Error, Result};

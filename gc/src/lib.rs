@@ -39,12 +39,19 @@
 //! Every root operation and each phase of a collection is reported as a [`GcEvent`] to an
 //! optional observer; the `gloam gc-trace` debugger is built on that stream.
 
+#![no_std]
 #![forbid(unsafe_code)]
 
-use std::any::Any;
-use std::fmt;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Weak};
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+use alloc::boxed::Box;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::any::Any;
+use core::fmt;
+use core::num::NonZeroU32;
 
 /// A reference to an object in a [`GcHeap`]: a non-zero slot index plus one.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -569,6 +576,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::vec;
 
     struct DropCounter(Arc<AtomicUsize>);
     impl Drop for DropCounter {

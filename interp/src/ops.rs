@@ -29,7 +29,8 @@
 //! Rows of `other` marked `hot` only touch registers and the instruction pointer; the
 //! executor runs them on its register-resident state. The others get the whole executor.
 //!
-//! The SIMD rows (`v128`) form one block at the end of `other`: handlers in
+//! The SIMD rows (`v128`) form one block at the end of `other`, before `Data` (which
+//! stays the last opcode): handlers in
 //! `exec/simd.rs`, lane math in `simd.rs`, translation in `translate/simd.rs`. A `v128`
 //! register is two adjacent cells; a `v128.const` or `i8x16.shuffle` is followed by two
 //! `V128Imm` words holding its 16 immediate bytes, a `v128.loadN_lane` by a `Data` word
@@ -65,11 +66,18 @@ pub trait Operand: Copy {
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         None
     }
+    /// The cell number of a register operand (read or written).
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        None
+    }
 }
 
 impl Operand for Reg {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "r{}", self.0)
+    }
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        Some(&mut self.0)
     }
 }
 impl Operand for Dst {
@@ -78,6 +86,9 @@ impl Operand for Dst {
     }
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         Some(self)
+    }
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        Some(&mut self.0)
     }
 }
 impl Operand for Target {
@@ -426,8 +437,6 @@ macro_rules! for_each_op {
                 (TableInit, "table.init", { dst: Reg, src: Reg, len: Reg }),
                 (ElemDrop, "elem.drop", { seg: u32 }),
                 (RefFunc, "ref.func", { dst: Dst, func: u32 }),
-                /// Operand word of the instruction before it; never executed.
-                (Data, "data", { a: u32, b: u32 }),
                 // ---- SIMD (v128): handlers in `exec/simd.rs`, lane math in `simd.rs` ----
                 // A `v128` register is two adjacent cells (bytes 0..8, then 8..16), and
                 // every handler reads all its operands before it writes `dst`.
@@ -685,6 +694,8 @@ macro_rules! for_each_op {
                 hot (I64x2ShrS, "i64x2.shr_s", { dst: Dst, a: Reg, b: Reg }),
                 hot (I64x2ShrU, "i64x2.shr_u", { dst: Dst, a: Reg, b: Reg }),
                 hot (V128Bitselect, "v128.bitselect", { dst: Dst, a: Reg, b: Reg, c: Reg }),
+                /// Operand word of the instruction before it; never executed.
+                (Data, "data", { a: u32, b: u32 }),
             ],
         }
     };
@@ -704,7 +715,11 @@ macro_rules! define_instr {
         other: [$($(#[doc = $doc:literal])* $($hot:ident)? ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
     ) => {
         /// One register-bytecode instruction. See the module docs for the families.
+        ///
+        /// `repr(u16)`: the first two bytes are the opcode, numbered in table order, which
+        /// is what the threaded dispatcher indexes its handler table with.
         #[derive(Copy, Clone, Debug, PartialEq)]
+        #[repr(u16)]
         pub enum Instr {
             $($un { dst: Dst, src: Reg },)*
             $($ut { dst: Dst, src: Reg },)*
@@ -779,6 +794,7 @@ pub trait OperandMut {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
     fn target_mut(&mut self) -> Option<&mut Target>;
     fn dst_mut(&mut self) -> Option<&mut Dst>;
+    fn cell_mut(&mut self) -> Option<&mut u16>;
 }
 
 impl<T: Operand> OperandMut for T {
@@ -791,9 +807,19 @@ impl<T: Operand> OperandMut for T {
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         Operand::dst_mut(self)
     }
+    fn cell_mut(&mut self) -> Option<&mut u16> {
+        Operand::cell_mut(self)
+    }
 }
 
 impl Instr {
+    /// The opcode: the index of this instruction's row in the table.
+    #[inline(always)]
+    pub fn opcode(&self) -> u16 {
+        // SAFETY: `Instr` is `repr(u16)`, so its first two bytes are the discriminant.
+        unsafe { *(self as *const Instr as *const u16) }
+    }
+
     /// The branch target of this instruction, if it has one.
     pub fn target(&self) -> Option<Target> {
         let mut copy = *self;

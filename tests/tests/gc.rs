@@ -323,3 +323,72 @@ fn owned_rooted_lives_until_dropped() -> Result<()> {
     assert_eq!(count.load(Ordering::SeqCst), 1);
     Ok(())
 }
+
+#[test]
+fn stack_maps_cover_frames_across_host_reentry() -> Result<()> {
+    // wasm `outer` holds a ref in a local and calls the host, which calls back into wasm
+    // `inner`, which calls the host's gc: outer's frame, below two host frames, is a root.
+    let dropped = Arc::new(Mutex::new(Vec::new()));
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "make" (func $make (param i32) (result externref)))
+            (import "host" "reenter" (func $reenter))
+            (import "host" "gc" (func $gc))
+            (import "host" "id" (func $id (param externref) (result i32)))
+            (func (export "inner") (drop (call $make (i32.const 8))) (call $gc))
+            (func (export "outer") (result i32)
+              (local $r externref)
+              (local.set $r (call $make (i32.const 7)))
+              (call $reenter)
+              (call $id (local.get $r))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let d = dropped.clone();
+    linker.func_wrap(
+        "host",
+        "make",
+        move |caller: Caller<'_, ()>, id: i32| -> Result<Rooted<ExternRef>> {
+            ExternRef::new(
+                caller,
+                Tracked {
+                    id,
+                    dropped: d.clone(),
+                },
+            )
+        },
+    )?;
+    linker.func_wrap(
+        "host",
+        "reenter",
+        |mut caller: Caller<'_, ()>| -> Result<()> {
+            let inner = caller
+                .get_export("inner")
+                .and_then(Extern::into_func)
+                .unwrap();
+            inner.call(&mut caller, &[], &mut [])
+        },
+    )?;
+    linker.func_wrap("host", "gc", |mut caller: Caller<'_, ()>| caller.gc())?;
+    linker.func_wrap(
+        "host",
+        "id",
+        |caller: Caller<'_, ()>, r: Rooted<ExternRef>| -> Result<i32> {
+            Ok(r.data(&caller)?
+                .downcast_ref::<Tracked>()
+                .ok_or_else(|| Error::msg("not tracked"))?
+                .id)
+        },
+    )?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let outer = instance.get_typed_func::<(), i32>(&mut store, "outer")?;
+    assert_eq!(outer.call(&mut store, ())?, 7);
+    assert_eq!(
+        *dropped.lock().unwrap(),
+        [8],
+        "only the inner, unreferenced object was freed"
+    );
+    Ok(())
+}

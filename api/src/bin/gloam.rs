@@ -1,13 +1,18 @@
 //! The `gloam` command-line tool.
 
 use anyhow::{Context, Result, anyhow, bail};
-use gloam::{Config, Engine, Linker, Module, Store, Trap, Val, ValType, WasmBacktrace};
+use gloam::wasi::{DirPerms, FilePerms, I32Exit, WasiCtx, WasiCtxBuilder};
+use gloam::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, ValType, WasmBacktrace};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
-  gloam run FILE.(wasm|wat) [--invoke NAME] [ARGS...]   run a module (prints the results)
+  gloam run FILE.(wasm|wat) [--dir HOST[::GUEST]] [--env K[=V]] [--invoke NAME] [--] [ARGS...]
+                                                        run a WASI command (`_start`, ARGS are
+                                                        its argv) or, with --invoke, call one
+                                                        function (ARGS are its arguments) and
+                                                        print the results
   gloam validate FILE                                   validate a module
   gloam disas FILE [--func N|NAME]                      print the register bytecode
   gloam gc-trace FILE --invoke NAME [ARGS...] [--json] [--step] [--break-on alloc|gc|free]
@@ -57,44 +62,109 @@ fn engine() -> Result<Engine> {
     Engine::new(&Config::new())
 }
 
+/// The store data of `gloam run`: the WASI context of the program.
+struct RunState {
+    wasi: WasiCtx,
+}
+
 fn run(args: &[String]) -> Result<ExitCode> {
     let mut file = None;
     let mut invoke = None;
     let mut rest = Vec::new();
+    let mut dirs = Vec::new();
+    let mut envs = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| anyhow!("{name} needs a value"))
+        };
         match a.as_str() {
-            "--invoke" => {
-                invoke = Some(
-                    it.next()
-                        .ok_or_else(|| anyhow!("--invoke needs a name"))?
-                        .clone(),
-                )
-            }
+            "--invoke" => invoke = Some(value("--invoke")?),
+            "--dir" => dirs.push(value("--dir")?),
+            "--env" => envs.push(value("--env")?),
             "--" => rest.extend(it.by_ref().cloned()),
             _ if file.is_none() => file = Some(PathBuf::from(a)),
             _ => rest.push(a.clone()),
         }
     }
+    // `gloam run [OPTIONS] -- FILE ARGS...`
+    if file.is_none() && !rest.is_empty() {
+        file = Some(PathBuf::from(rest.remove(0)));
+    }
     let file = file.ok_or_else(|| anyhow!("run: missing FILE\n{USAGE}"))?;
     let engine = engine()?;
     let module = Module::from_file(&engine, &file)?;
-    let mut store = Store::new(&engine, ());
+
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.inherit_stdio().arg(file.to_string_lossy());
+    if invoke.is_none() {
+        wasi.args(&rest);
+    }
+    for e in &envs {
+        match e.split_once('=') {
+            Some((k, v)) => wasi.env(k, v),
+            // `--env NAME` passes the host's value on, as wasmtime does.
+            None => match std::env::var(e) {
+                Ok(v) => wasi.env(e, v),
+                Err(_) => &mut wasi,
+            },
+        };
+    }
+    for d in &dirs {
+        let (host, guest) = match d.split_once("::") {
+            Some((h, g)) => (h, g),
+            None => (d.as_str(), d.as_str()),
+        };
+        wasi.preopened_dir(host, guest, DirPerms::all(), FilePerms::all())?;
+    }
+    let mut store = Store::new(&engine, RunState { wasi: wasi.build() });
     let mut linker = Linker::new(&engine);
     linker.func_wrap("host", "print_i32", |x: i32| println!("{x}"))?;
     linker.func_wrap("host", "print_i64", |x: i64| println!("{x}"))?;
     linker.func_wrap("host", "print_f32", |x: f32| println!("{x}"))?;
     linker.func_wrap("host", "print_f64", |x: f64| println!("{x}"))?;
+    gloam::wasi::add_to_linker(&mut linker, |s: &mut RunState| &mut s.wasi)?;
     let instance = linker.instantiate(&mut store, &module)?;
-    let name = match invoke {
-        Some(n) => n,
-        None if instance.get_func(&mut store, "_start").is_some() => "_start".to_string(),
-        None => return Ok(ExitCode::SUCCESS),
+    let outcome = match invoke {
+        // A WASI command: `_start` with the arguments as argv.
+        None => match instance.get_func(&mut store, "_start") {
+            Some(start) => {
+                let ty = start.ty(&store);
+                if !ty.params().is_empty() || !ty.results().is_empty() {
+                    bail!("`_start` has type {ty}, expected [] -> []");
+                }
+                start.call(&mut store, &[], &mut [])
+            }
+            None if rest.is_empty() => return Ok(ExitCode::SUCCESS),
+            None => bail!("the module exports no `_start`; use --invoke NAME to call a function"),
+        },
+        Some(name) => invoke_func(&mut store, &instance, &name, &rest),
     };
+    match outcome {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            // What a Unix parent sees of exit(code): the low byte.
+            Some(exit) => Ok(ExitCode::from(exit.0 as u8)),
+            None => Err(e),
+        },
+    }
+}
+
+/// `--invoke NAME ARGS...`: calls an export with arguments parsed by its parameter
+/// types and prints the results. A library-style WASI module ("reactor") is set up by
+/// its `_initialize` first.
+fn invoke_func(
+    store: &mut Store<RunState>,
+    instance: &Instance,
+    name: &str,
+    rest: &[String],
+) -> Result<()> {
     let func = instance
-        .get_func(&mut store, &name)
+        .get_func(&mut *store, name)
         .ok_or_else(|| anyhow!("no exported function named `{name}`"))?;
-    let ty = func.ty(&store);
+    let ty = func.ty(&*store);
     if rest.len() != ty.params().len() {
         bail!(
             "`{name}` takes {} arguments ({ty}), {} given",
@@ -105,15 +175,20 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let params = ty
         .params()
         .iter()
-        .zip(&rest)
+        .zip(rest)
         .map(|(t, s)| parse_arg(*t, s))
         .collect::<Result<Vec<_>>>()?;
+    if name != "_initialize"
+        && let Some(init) = instance.get_func(&mut *store, "_initialize")
+    {
+        init.call(&mut *store, &[], &mut [])?;
+    }
     let mut results = vec![Val::I32(0); ty.results().len()];
-    func.call(&mut store, &params, &mut results)?;
+    func.call(&mut *store, &params, &mut results)?;
     for r in &results {
         println!("{}", show(r));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn gc_trace(args: &[String]) -> Result<ExitCode> {

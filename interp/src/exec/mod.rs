@@ -12,6 +12,12 @@
 
 mod handlers;
 mod simd;
+#[cfg(all(
+    not(debug_assertions),
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(feature = "portable-dispatch")
+))]
+mod threaded;
 
 use crate::module::Module;
 use crate::ops::{Cell, Dst, Imm, Instr, Reg};
@@ -78,6 +84,9 @@ pub(crate) struct Executor<'s> {
     entry_depth: usize,
     /// `Config`'s maximum call depth, cached.
     max_depth: usize,
+    /// Why the threaded dispatcher stopped (its handlers return nothing).
+    #[allow(dead_code)]
+    pending: Option<Exit>,
 }
 
 /// Calls function `addr` of the store. `cells` holds the arguments and receives the
@@ -128,11 +137,12 @@ pub fn invoke(
         mem_len: 0,
         entry_depth,
         max_depth,
+        pending: None,
     };
     ex.refresh_regs();
     ex.refresh_memory();
     ex.zero_locals();
-    let outcome = ex.run();
+    let outcome = ex.dispatch();
     let result = match outcome {
         Exit::Done => {
             let n = func.result_cells as usize;
@@ -182,6 +192,14 @@ macro_rules! define_run {
     ) => {
         impl Executor<'_> {
             /// The dispatch loop: runs until the entry frame returns or a trap.
+            #[cfg_attr(
+                all(
+                    not(debug_assertions),
+                    any(target_arch = "x86_64", target_arch = "aarch64"),
+                    not(feature = "portable-dispatch")
+                ),
+                allow(dead_code)
+            )]
             ///
             /// The hot state (instruction pointer, frame registers, memory 0) lives in the
             /// local `h` so it stays in machine registers; it is written back to the
@@ -353,6 +371,22 @@ impl Hot {
 crate::for_each_op!(define_run);
 
 impl Executor<'_> {
+    /// Runs the current function to completion with the build's dispatcher.
+    fn dispatch(&mut self) -> Exit {
+        #[cfg(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        ))]
+        return self.run_threaded();
+        #[cfg(not(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        )))]
+        return self.run();
+    }
+
     #[inline(always)]
     fn func(&self) -> &CompiledFunc {
         // SAFETY: `func` points into a module kept alive by the store's instances.
@@ -400,16 +434,21 @@ impl Executor<'_> {
         }
     }
 
+    /// Zeroes the frame's locals and writes its constant cells.
     #[inline(always)]
     fn zero_locals(&mut self) {
-        let f = self.func();
+        // SAFETY: `func` points into a module kept alive by the store's instances; the
+        // reference does not borrow `self`, so the stack can be written below.
+        let f = unsafe { &*self.func };
         let (start, n) = (f.param_cells as usize, f.local_cells as usize);
-        if n == 0 {
-            return;
-        }
         let at = self.base + start;
-        for cell in &mut self.store.stack[at..at + n] {
-            *cell = 0;
+        if n != 0 {
+            for cell in &mut self.store.stack[at..at + n] {
+                *cell = 0;
+            }
+        }
+        if !f.consts.is_empty() {
+            self.store.stack[at + n..at + n + f.consts.len()].copy_from_slice(&f.consts);
         }
     }
 

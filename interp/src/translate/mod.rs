@@ -20,6 +20,10 @@
 //! frame starts at the first argument's home. Results come back in the callee's first
 //! cells, which are exactly the homes the results occupy in the caller.
 //!
+//! Constants that an instruction needs in a register (those that do not fit an immediate
+//! form) live in per-function constant cells between the locals and the temporaries,
+//! written once on frame entry, so a constant in a loop costs nothing per iteration.
+//!
 //! Blocks: all results of a block (or params of a loop) live in the homes at the block's
 //! entry height, so every branch to a label copies its values there. Values of locals on
 //! the stack are copied to their homes on block entry (a later `local.set` inside the
@@ -43,6 +47,8 @@ pub struct CompiledFunc {
     pub param_cells: u32,
     /// Cells of non-parameter locals, zeroed on entry (they follow the parameters).
     pub local_cells: u32,
+    /// Constant cells, written on entry; they follow the locals.
+    pub consts: Box<[u64]>,
     /// Cells of the results.
     pub result_cells: u32,
     /// The function's index in its module (imports included).
@@ -140,7 +146,14 @@ pub(crate) struct Translator<'m> {
     safepoints: Vec<(u32, u32)>,
     stack_maps: Vec<Box<[u16]>>,
     map_ids: std::collections::HashMap<Box<[u16]>, u32>,
+    /// Pooled constants; constant `i` is addressed as placeholder cell `CONST_TOP - i`
+    /// until `finish` moves it to `temp_base + i`.
+    consts: Vec<u64>,
+    const_ids: std::collections::HashMap<u64, u16>,
 }
+
+/// Placeholder cells for pooled constants count down from here.
+const CONST_TOP: u16 = u16::MAX;
 
 type R<T = ()> = Result<T, String>;
 
@@ -189,6 +202,8 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         safepoints: Vec::new(),
         stack_maps: Vec::new(),
         map_ids: std::collections::HashMap::new(),
+        consts: Vec::new(),
+        const_ids: std::collections::HashMap::new(),
     };
     t.ref_locals = t
         .local_types
@@ -218,12 +233,14 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         }
     }
     let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
+    t.place_consts()?;
     peephole(&mut t.code);
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
         frame_size: t.max_cells.max(result_cells),
         param_cells,
         local_cells: cells - param_cells,
+        consts: t.consts.into_boxed_slice(),
         result_cells,
         func_index,
         safepoints: t.safepoints.into_boxed_slice(),
@@ -344,16 +361,65 @@ impl<'m> Translator<'m> {
         }
     }
 
-    /// The register holding `e`'s value; constants are written to their home first.
+    /// The register holding `e`'s value; a constant gets a pooled constant cell.
     fn use_reg(&mut self, e: Entry) -> Reg {
         match e.kind {
             Kind::Local(r) => Reg(r),
             Kind::Temp => Reg(e.home),
+            Kind::Const(bits) if e.ty.cells() == 1 => Reg(self.const_cell(bits)),
             Kind::Const(bits) => {
                 self.emit_const(e.home, bits);
                 Reg(e.home)
             }
         }
+    }
+
+    /// The placeholder cell of pooled constant `bits`.
+    fn const_cell(&mut self, bits: u64) -> u16 {
+        let next = self.consts.len() as u16;
+        let id = *self.const_ids.entry(bits).or_insert(next);
+        if id == next {
+            self.consts.push(bits);
+        }
+        CONST_TOP - id
+    }
+
+    /// Moves the pooled constants to cells `temp_base..temp_base + n`, shifting every
+    /// temporary (and stack-map cell) above them up by `n`.
+    fn place_consts(&mut self) -> R {
+        let n = self.consts.len() as u32;
+        if n == 0 {
+            return Ok(());
+        }
+        let base = self.temp_base;
+        let first_placeholder = CONST_TOP as u32 + 1 - n;
+        if self.max_cells + n > first_placeholder {
+            return Err("function needs too many registers".into());
+        }
+        let remap = |cell: u16| -> u16 {
+            let c = cell as u32;
+            if c >= first_placeholder {
+                (base + (CONST_TOP as u32 - c)) as u16
+            } else if c >= base {
+                (c + n) as u16
+            } else {
+                cell
+            }
+        };
+        for instr in &mut self.code {
+            instr.for_each_operand(&mut |op| {
+                if let Some(c) = op.cell_mut() {
+                    *c = remap(*c);
+                }
+            });
+        }
+        for map in &mut self.stack_maps {
+            for c in map.iter_mut() {
+                *c = remap(*c);
+            }
+        }
+        self.max_cells += n;
+        Ok(())
     }
 
     fn pop_reg(&mut self) -> R<Reg> {
