@@ -29,12 +29,11 @@
 //! Rows of `other` marked `hot` only touch registers and the instruction pointer; the
 //! executor runs them on its register-resident state. The others get the whole executor.
 //!
-//! The SIMD rows (`v128`) form one block at the end of `other`, before `Data` (which
-//! stays the last opcode): handlers in
-//! `exec/simd.rs`, lane math in `simd.rs`, translation in `translate/simd.rs`. A `v128`
-//! register is two adjacent cells; a `v128.const` or `i8x16.shuffle` is followed by two
-//! `V128Imm` words holding its 16 immediate bytes, a `v128.loadN_lane` by a `Data` word
-//! holding its memory offset.
+//! The SIMD rows (`v128`) form one block at the end of `other`, before `Data` (which stays
+//! the last opcode): handlers in `exec/simd.rs`, lane math in `simd.rs`, translation in
+//! `translate/simd.rs`. A `v128` register is two adjacent cells; a `v128.const` or
+//! `i8x16.shuffle` is followed by two `V128Imm` words holding its 16 immediate bytes, a
+//! `v128.loadN_lane` by a `Data` word holding its memory offset.
 
 use crate::trap::Trap;
 use std::fmt;
@@ -439,11 +438,12 @@ macro_rules! for_each_op {
                 (RefFunc, "ref.func", { dst: Dst, func: u32 }),
                 // ---- SIMD (v128): handlers in `exec/simd.rs`, lane math in `simd.rs` ----
                 // A `v128` register is two adjacent cells (bytes 0..8, then 8..16), and
-                // every handler reads all its operands before it writes `dst`.
+                // every handler reads all its operands before it writes `dst`. Fields are
+                // ordered to fit 12 bytes under `repr(u16)` (no reordering).
                 /// Copies a `v128` (two cells).
                 hot (V128Copy, "v128.copy", { dst: Dst, src: Reg }),
                 /// Operand word of the instruction before it: 8 immediate bytes; never executed.
-                (V128Imm, "v128.imm", { bytes: ImmBytes }),
+                (V128Imm, "v128.imm", { bytes: $crate::ops::ImmBytes }),
                 /// `dst = if cond != 0 { a } else { b }` over `v128`s.
                 hot (V128Select, "v128.select", { dst: Dst, cond: Reg, a: Reg, b: Reg }),
                 (V128GlobalGet, "v128.global.get", { dst: Dst, global: u32 }),
@@ -476,10 +476,10 @@ macro_rules! for_each_op {
                 /// `dst` = `src` with one lane loaded from memory. Followed by a `Data` word whose
                 /// `a` is the memory offset.
                 hot (V128Load64Lane, "v128.load64_lane", { dst: Dst, src: Reg, addr: Reg, lane: u8 }),
-                hot (V128Store8Lane, "v128.store8_lane", { addr: Reg, val: Reg, offset: u32, lane: u8 }),
-                hot (V128Store16Lane, "v128.store16_lane", { addr: Reg, val: Reg, offset: u32, lane: u8 }),
-                hot (V128Store32Lane, "v128.store32_lane", { addr: Reg, val: Reg, offset: u32, lane: u8 }),
-                hot (V128Store64Lane, "v128.store64_lane", { addr: Reg, val: Reg, offset: u32, lane: u8 }),
+                hot (V128Store8Lane, "v128.store8_lane", { addr: Reg, val: Reg, lane: u8, offset: u32 }),
+                hot (V128Store16Lane, "v128.store16_lane", { addr: Reg, val: Reg, lane: u8, offset: u32 }),
+                hot (V128Store32Lane, "v128.store32_lane", { addr: Reg, val: Reg, lane: u8, offset: u32 }),
+                hot (V128Store64Lane, "v128.store64_lane", { addr: Reg, val: Reg, lane: u8, offset: u32 }),
                 /// Followed by two `V128Imm` words: the 16 lane indices.
                 hot (I8x16Shuffle, "i8x16.shuffle", { dst: Dst, a: Reg, b: Reg }),
                 hot (I8x16ExtractLaneS, "i8x16.extract_lane_s", { dst: Dst, src: Reg, lane: u8 }),

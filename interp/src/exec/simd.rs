@@ -175,10 +175,14 @@ impl Hot {
         Ok(())
     }
 
+    /// The shuffle itself runs out of line: its lane table lives on the stack, and a stack
+    /// frame in a threaded handler would stop its tail call to the next handler.
+    #[inline(always)]
     pub(super) fn I8x16Shuffle(&mut self, dst: Dst, a: Reg, b: Reg) -> Step {
-        let lanes = self.imm16();
-        let v = simd::i8x16_shuffle(self.v128(a), self.v128(b), lanes);
-        self.set_v128(dst, v);
+        let words = self.ip;
+        // SAFETY: the two `V128Imm` words follow the instruction (see `imm16`).
+        self.ip = unsafe { self.ip.add(2) };
+        shuffle(self.regs, words, dst, a, b);
         Ok(())
     }
 
@@ -188,6 +192,21 @@ impl Hot {
         self.set_v128(dst, v);
         Ok(())
     }
+}
+
+/// `i8x16.shuffle` on the frame `regs`, with its lane indices in the two words at `words`.
+#[inline(never)]
+fn shuffle(regs: *mut u64, words: *const Instr, dst: Dst, a: Reg, b: Reg) {
+    let mut h = Hot {
+        code: words,
+        ip: words,
+        regs,
+        mem: std::ptr::null_mut(),
+        mem_len: 0,
+    };
+    let lanes = h.imm16();
+    let v = simd::i8x16_shuffle(h.v128(a), h.v128(b), lanes);
+    h.set_v128(dst, v);
 }
 
 /// `dst = f(mem[addr + offset .. + N])`
@@ -243,7 +262,7 @@ load_lanes! {
 macro_rules! store_lanes {
     ($($op:ident: $n:literal,)*) => {
         impl Hot {$(
-            pub(super) fn $op(&mut self, addr: Reg, val: Reg, offset: u32, lane: u8) -> Step {
+            pub(super) fn $op(&mut self, addr: Reg, val: Reg, lane: u8, offset: u32) -> Step {
                 let bytes = simd::store_lane::<$n>(self.v128(val), lane);
                 self.store::<$n>(addr, offset, bytes)?;
                 Ok(())
