@@ -1,5 +1,5 @@
-//! Handlers of the SIMD rows of the opcode table (the `v128` block at the end of the
-//! `other` family): one method per opcode, named like the opcode. The lane math lives in
+//! Handlers of the SIMD rows of the opcode table (the `v128` block of the `other` family,
+//! just before `Data`): one method per opcode, named like the opcode. The lane math lives in
 //! [`crate::simd`]; these handlers only move operands between frame cells, memory and it.
 //!
 //! A `v128` register `r` is the cell pair `r, r + 1` ([`V128::from_cells`]). Every handler
