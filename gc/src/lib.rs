@@ -576,7 +576,6 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::vec;
 
     struct DropCounter(Arc<AtomicUsize>);
     impl Drop for DropCounter {
