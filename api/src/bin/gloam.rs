@@ -6,6 +6,33 @@ use gloam::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, ValType,
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `println!` that ends the process quietly when stdout is a closed pipe (`| head`).
+macro_rules! out {
+    () => {
+        write_stdout("\n")
+    };
+    ($($t:tt)*) => {
+        write_stdout(&format!("{}\n", format_args!($($t)*)))
+    };
+}
+
+/// `print!` with the same closed-pipe handling as `out!`.
+macro_rules! outp {
+    ($($t:tt)*) => {
+        write_stdout(&format!($($t)*))
+    };
+}
+
+fn write_stdout(s: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(s.as_bytes()).and_then(|()| stdout.flush())
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
+}
+
 const USAGE: &str = "\
 usage:
   gloam run FILE.(wasm|wat) [--dir HOST[::GUEST]] [--env K[=V]] [--invoke NAME] [--] [ARGS...]
@@ -29,7 +56,7 @@ fn main() -> ExitCode {
         Some("wast") => wast(&args[1..]),
         Some("gc-trace") => gc_trace(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            print!("{USAGE}");
+            outp!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
         _ => {
@@ -121,10 +148,10 @@ fn run(args: &[String]) -> Result<ExitCode> {
     }
     let mut store = Store::new(&engine, RunState { wasi: wasi.build() });
     let mut linker = Linker::new(&engine);
-    linker.func_wrap("host", "print_i32", |x: i32| println!("{x}"))?;
-    linker.func_wrap("host", "print_i64", |x: i64| println!("{x}"))?;
-    linker.func_wrap("host", "print_f32", |x: f32| println!("{x}"))?;
-    linker.func_wrap("host", "print_f64", |x: f64| println!("{x}"))?;
+    linker.func_wrap("host", "print_i32", |x: i32| out!("{x}"))?;
+    linker.func_wrap("host", "print_i64", |x: i64| out!("{x}"))?;
+    linker.func_wrap("host", "print_f32", |x: f32| out!("{x}"))?;
+    linker.func_wrap("host", "print_f64", |x: f64| out!("{x}"))?;
     gloam::wasi::add_to_linker(&mut linker, |s: &mut RunState| &mut s.wasi)?;
     let instance = linker.instantiate(&mut store, &module)?;
     let outcome = match invoke {
@@ -186,7 +213,7 @@ fn invoke_func(
     let mut results = vec![Val::I32(0); ty.results().len()];
     func.call(&mut *store, &params, &mut results)?;
     for r in &results {
-        println!("{}", show(r));
+        out!("{}", show(r));
     }
     Ok(())
 }
@@ -257,7 +284,7 @@ fn gc_trace(args: &[String]) -> Result<ExitCode> {
         Box::new(std::io::stdout()),
     )?;
     for r in &results {
-        println!("result: {}", show(r));
+        out!("result: {}", show(r));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -333,7 +360,7 @@ fn validate(args: &[String]) -> Result<ExitCode> {
         bail!("validate: expected one FILE\n{USAGE}")
     };
     Module::from_file(&engine()?, file)?;
-    println!("ok");
+    out!("ok");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -375,7 +402,7 @@ fn disas(args: &[String]) -> Result<ExitCode> {
         let code = core
             .code(def)
             .map_err(|e| anyhow!("function {index}: {e}"))?;
-        println!(
+        out!(
             "func {index}{} {}  ; frame {} cells ({} params, {} locals)",
             name.map(|n| format!(" ${n}")).unwrap_or_default(),
             core.func_type(index),
@@ -383,10 +410,14 @@ fn disas(args: &[String]) -> Result<ExitCode> {
             code.param_cells,
             code.local_cells
         );
-        for (pc, instr) in code.code.iter().enumerate() {
-            println!("  {pc:>5}: {instr}");
+        let const_base = code.param_cells + code.local_cells;
+        for (i, c) in code.consts.iter().enumerate() {
+            out!("  ; r{} = const {c:#x}", const_base as usize + i);
         }
-        println!();
+        for (pc, instr) in code.code.iter().enumerate() {
+            out!("  {pc:>5}: {instr}");
+        }
+        out!();
     }
     if shown == 0 {
         bail!("no function matches {}", only.unwrap_or_default());
@@ -421,7 +452,7 @@ fn wast(args: &[String]) -> Result<ExitCode> {
         match gloam::wast::run_wast_file(Path::new(file), &config) {
             Ok(stats) => {
                 if verbose {
-                    println!(
+                    out!(
                         "{}: {} passed, {} failed",
                         file.display(),
                         stats.passed,
@@ -429,18 +460,18 @@ fn wast(args: &[String]) -> Result<ExitCode> {
                     );
                 }
                 for f in &stats.failures {
-                    println!("  FAIL {f}");
+                    out!("  FAIL {f}");
                 }
                 passed += stats.passed;
                 failed += stats.failed;
             }
             Err(e) => {
-                println!("  FAIL {}: {e:#}", file.display());
+                out!("  FAIL {}: {e:#}", file.display());
                 failed += 1;
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    out!("{passed} passed, {failed} failed");
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
