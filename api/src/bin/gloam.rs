@@ -192,19 +192,7 @@ fn invoke_func(
         .get_func(&mut *store, name)
         .ok_or_else(|| anyhow!("no exported function named `{name}`"))?;
     let ty = func.ty(&*store);
-    if rest.len() != ty.params().len() {
-        bail!(
-            "`{name}` takes {} arguments ({ty}), {} given",
-            ty.params().len(),
-            rest.len()
-        );
-    }
-    let params = ty
-        .params()
-        .iter()
-        .zip(rest)
-        .map(|(t, s)| parse_arg(*t, s))
-        .collect::<Result<Vec<_>>>()?;
+    let params = parse_args(name, &ty, rest)?;
     if name != "_initialize"
         && let Some(init) = instance.get_func(&mut *store, "_initialize")
     {
@@ -261,19 +249,7 @@ fn gc_trace(args: &[String]) -> Result<ExitCode> {
             }
         })
         .ok_or_else(|| anyhow!("no exported function named `{invoke}`"))?;
-    if rest.len() != ty.params().len() {
-        bail!(
-            "`{invoke}` takes {} arguments ({ty}), {} given",
-            ty.params().len(),
-            rest.len()
-        );
-    }
-    let params = ty
-        .params()
-        .iter()
-        .zip(&rest)
-        .map(|(t, s)| parse_arg(*t, s))
-        .collect::<Result<Vec<_>>>()?;
+    let params = parse_args(&invoke, &ty, &rest)?;
     let input = Box::new(std::io::BufReader::new(std::io::stdin()));
     let results = gloam::gc_trace::run(
         &file,
@@ -287,6 +263,22 @@ fn gc_trace(args: &[String]) -> Result<ExitCode> {
         out!("result: {}", show(r));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Parses command-line arguments for function `name` of type `ty`.
+fn parse_args(name: &str, ty: &gloam::FuncType, args: &[String]) -> Result<Vec<Val>> {
+    if args.len() != ty.params().len() {
+        bail!(
+            "`{name}` takes {} arguments ({ty}), {} given",
+            ty.params().len(),
+            args.len()
+        );
+    }
+    ty.params()
+        .iter()
+        .zip(args)
+        .map(|(t, s)| parse_arg(*t, s))
+        .collect()
 }
 
 fn parse_int(s: &str) -> Result<i128> {
