@@ -135,11 +135,28 @@ impl Workload {
     }
 }
 
-/// Reads and parses [`WORKLOADS_TOML`].
+/// gloam's own workloads (same format); their files are relative to this file's directory.
+pub const LOCAL_WORKLOADS_TOML: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/workloads/workloads.toml");
+
+/// Reads and parses [`WORKLOADS_TOML`], then [`LOCAL_WORKLOADS_TOML`] (whose file paths
+/// become absolute).
 pub fn load_workloads() -> Result<Vec<Workload>> {
     let text = std::fs::read_to_string(WORKLOADS_TOML)
         .with_context(|| format!("reading {WORKLOADS_TOML}"))?;
-    parse_workloads(&text).with_context(|| format!("parsing {WORKLOADS_TOML}"))
+    let mut all = parse_workloads(&text).with_context(|| format!("parsing {WORKLOADS_TOML}"))?;
+    let local = std::fs::read_to_string(LOCAL_WORKLOADS_TOML)
+        .with_context(|| format!("reading {LOCAL_WORKLOADS_TOML}"))?;
+    let dir = Path::new(LOCAL_WORKLOADS_TOML)
+        .parent()
+        .expect("has a parent");
+    for mut w in
+        parse_workloads(&local).with_context(|| format!("parsing {LOCAL_WORKLOADS_TOML}"))?
+    {
+        w.file = dir.join(&w.file).to_string_lossy().into_owned();
+        all.push(w);
+    }
+    Ok(all)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -960,9 +977,9 @@ mod tests {
     }
 
     #[test]
-    fn parses_all_fifteen_workloads() {
+    fn parses_all_fifteen_workloads_and_the_local_ones() {
         let workloads = load_workloads().unwrap();
-        assert_eq!(workloads.len(), 15);
+        assert_eq!(workloads.len(), 17);
         let names: Vec<&str> = workloads.iter().map(|w| w.name.as_str()).collect();
         assert_eq!(
             names,
@@ -981,7 +998,9 @@ mod tests {
                 "loop",
                 "memory",
                 "select_and_locals",
-                "externref"
+                "externref",
+                "simd",
+                "simd_scalar"
             ]
         );
         let fib = &workloads[0];
@@ -1011,7 +1030,8 @@ mod tests {
                 .iter()
                 .filter(|w| w.kind() == Kind::CKernel)
                 .count(),
-            8
+            10,
+            "8 shared C kernels and the SIMD pair"
         );
         for w in &workloads {
             assert!(w.path().is_file(), "{} is missing", w.path().display());
