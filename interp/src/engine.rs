@@ -1,8 +1,9 @@
 //! Engine-wide state: configuration and the function-type registry.
 
+use crate::prelude::*;
+use crate::sync::Mutex;
 use crate::types::FuncType;
-use std::collections::HashMap;
-use std::sync::Mutex;
+use hashbrown::HashMap;
 
 /// Runtime limits and features, set through the API's `Config`.
 #[derive(Clone, Debug)]
@@ -59,21 +60,18 @@ impl EngineCore {
 
     /// Interns function types; equal types get equal ids.
     pub fn register_types(&self, types: &[FuncType]) -> Vec<u32> {
-        let mut reg = self.types.lock().unwrap_or_else(|e| e.into_inner());
+        let mut reg = self.types.lock();
         types.iter().map(|t| reg.intern(t)).collect()
     }
 
     /// Interns one function type.
     pub fn register_type(&self, ty: &FuncType) -> u32 {
-        self.types
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .intern(ty)
+        self.types.lock().intern(ty)
     }
 
     /// The type behind an id.
     pub fn type_of(&self, id: u32) -> FuncType {
-        self.types.lock().unwrap_or_else(|e| e.into_inner()).types[id as usize].clone()
+        self.types.lock().types[id as usize].clone()
     }
 }
 

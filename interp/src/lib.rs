@@ -3,6 +3,16 @@
 //!
 //! The public embedding API lives in the `gloam` crate; this crate has no generics over
 //! the embedder's data (host functions see it as `&mut dyn Any`).
+//!
+//! The crate is `no_std` + `alloc`; the default feature `std` adds the thread-safe
+//! engine state (see [`sync`]) and the store's leak warning. Without `std`, float
+//! rounding and square roots come from `libm` (IEEE-exact, like the std methods).
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod engine;
 pub mod exec;
@@ -11,9 +21,21 @@ pub mod num;
 pub mod ops;
 pub mod simd;
 pub mod store;
+pub mod sync;
 pub mod translate;
 pub mod trap;
 pub mod types;
+
+/// The `alloc` items that `std`'s prelude would bring into scope.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::sync::Arc;
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 pub use engine::{EngineCore, RuntimeConfig};
 pub use exec::invoke;

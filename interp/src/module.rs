@@ -6,11 +6,12 @@
 //! engine asks for eager translation.
 
 use crate::engine::EngineCore;
+use crate::prelude::*;
+use crate::sync::OnceLock;
 use crate::translate::{self, CompiledFunc};
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
-use std::collections::HashMap;
-use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use core::ops::Range;
+use hashbrown::HashMap;
 use wasmparser::{Parser, Payload, Validator};
 
 /// One operation of a constant expression.
@@ -220,8 +221,8 @@ pub struct Module {
     features: wasmparser::WasmFeatures,
 }
 
-impl std::fmt::Debug for Module {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Module {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Module")
             .field("name", &self.names.module)
             .field("funcs", &self.funcs.len())
@@ -433,7 +434,7 @@ impl Module {
                 }
                 Payload::CodeSectionEntry(body) => {
                     if let wasmparser::ValidPayload::Func(func, body) = valid {
-                        let mut v = func.into_validator(std::mem::take(&mut allocs));
+                        let mut v = func.into_validator(core::mem::take(&mut allocs));
                         v.validate(&body).map_err(err)?;
                         allocs = v.into_allocations();
                     }

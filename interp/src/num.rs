@@ -57,31 +57,60 @@ pub fn max64(a: f64, b: f64) -> f64 {
 macro_rules! rounding {
     ($($name:ident: $t:ty => $method:ident;)*) => {$(
         pub fn $name(x: $t) -> $t {
-            if x.is_nan() { x + x } else { x.$method() }
+            if x.is_nan() { x + x } else { fmath::$method(x) }
         }
     )*};
 }
 rounding! {
-    ceil32: f32 => ceil;
-    floor32: f32 => floor;
-    trunc32: f32 => trunc;
-    nearest32: f32 => round_ties_even;
-    sqrt32: f32 => sqrt;
-    ceil64: f64 => ceil;
-    floor64: f64 => floor;
-    trunc64: f64 => trunc;
-    nearest64: f64 => round_ties_even;
-    sqrt64: f64 => sqrt;
+    ceil32: f32 => ceil32;
+    floor32: f32 => floor32;
+    trunc32: f32 => trunc32;
+    nearest32: f32 => round_ties_even32;
+    sqrt32: f32 => sqrt32;
+    ceil64: f64 => ceil64;
+    floor64: f64 => floor64;
+    trunc64: f64 => trunc64;
+    nearest64: f64 => round_ties_even64;
+    sqrt64: f64 => sqrt64;
+}
+
+/// The float operations that live in `std`, not `core`: the std methods in hosted builds,
+/// `libm` without `std`. All of them are exact in IEEE 754 (correctly rounded square root,
+/// integral rounding), so both routes give bit-identical results.
+mod fmath {
+    macro_rules! fmath {
+        ($($name:ident: $t:ty => $method:ident, $libm:ident;)*) => {$(
+            #[inline]
+            pub(crate) fn $name(x: $t) -> $t {
+                #[cfg(feature = "std")]
+                return x.$method();
+                #[cfg(not(feature = "std"))]
+                return libm::$libm(x);
+            }
+        )*};
+    }
+    fmath! {
+        ceil32: f32 => ceil, ceilf;
+        floor32: f32 => floor, floorf;
+        trunc32: f32 => trunc, truncf;
+        round_ties_even32: f32 => round_ties_even, roundevenf;
+        sqrt32: f32 => sqrt, sqrtf;
+        ceil64: f64 => ceil, ceil;
+        floor64: f64 => floor, floor;
+        trunc64: f64 => trunc, trunc;
+        round_ties_even64: f64 => round_ties_even, roundeven;
+        sqrt64: f64 => sqrt, sqrt;
+    }
 }
 
 // Float to int with traps. `lo` and `hi` bound the truncated value: lo <= t < hi.
 macro_rules! trunc_checked {
-    ($($name:ident: $f:ty => $i:ty as $out:ty, $lo:expr, $hi:expr;)*) => {$(
+    ($($name:ident: $f:ty => $i:ty as $out:ty, $lo:expr, $hi:expr, $trunc:ident;)*) => {$(
         pub fn $name(x: $f) -> Result<$out, Trap> {
             if x.is_nan() {
                 return Err(Trap::BadConversionToInteger);
             }
-            let t = x.trunc();
+            let t = fmath::$trunc(x);
             if ($lo..$hi).contains(&t) {
                 Ok(t as $i as $out)
             } else {
@@ -91,14 +120,14 @@ macro_rules! trunc_checked {
     )*};
 }
 trunc_checked! {
-    trunc_f32_i32: f32 => i32 as i32, -2147483648.0, 2147483648.0;
-    trunc_f32_u32: f32 => u32 as i32, -0.0, 4294967296.0;
-    trunc_f64_i32: f64 => i32 as i32, -2147483648.0, 2147483648.0;
-    trunc_f64_u32: f64 => u32 as i32, -0.0, 4294967296.0;
-    trunc_f32_i64: f32 => i64 as i64, -9223372036854775808.0, 9223372036854775808.0;
-    trunc_f32_u64: f32 => u64 as i64, -0.0, 18446744073709551616.0;
-    trunc_f64_i64: f64 => i64 as i64, -9223372036854775808.0, 9223372036854775808.0;
-    trunc_f64_u64: f64 => u64 as i64, -0.0, 18446744073709551616.0;
+    trunc_f32_i32: f32 => i32 as i32, -2147483648.0, 2147483648.0, trunc32;
+    trunc_f32_u32: f32 => u32 as i32, -0.0, 4294967296.0, trunc32;
+    trunc_f64_i32: f64 => i32 as i32, -2147483648.0, 2147483648.0, trunc64;
+    trunc_f64_u32: f64 => u32 as i32, -0.0, 4294967296.0, trunc64;
+    trunc_f32_i64: f32 => i64 as i64, -9223372036854775808.0, 9223372036854775808.0, trunc32;
+    trunc_f32_u64: f32 => u64 as i64, -0.0, 18446744073709551616.0, trunc32;
+    trunc_f64_i64: f64 => i64 as i64, -9223372036854775808.0, 9223372036854775808.0, trunc64;
+    trunc_f64_u64: f64 => u64 as i64, -0.0, 18446744073709551616.0, trunc64;
 }
 
 // For the unsigned cases `t >= -0.0` admits every t in (-1, 0), which truncates to -0.0.

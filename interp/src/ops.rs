@@ -36,7 +36,7 @@
 //! `v128.loadN_lane` by a `Data` word holding its memory offset.
 
 use crate::trap::Trap;
-use std::fmt;
+use core::fmt;
 
 /// A frame cell read by an instruction: an offset from the frame base.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -986,10 +986,11 @@ type TrapResult<T> = Result<T, Trap>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn instr_is_twelve_bytes() {
-        assert_eq!(std::mem::size_of::<Instr>(), 12);
+        assert_eq!(core::mem::size_of::<Instr>(), 12);
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //! Float-to-int conversions saturate (NaN becomes 0), which is exactly Rust's `as`.
 
 use crate::num;
-use std::fmt;
+use core::fmt;
 
 /// A `v128` value: 16 bytes in wasm (little-endian) lane order.
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Default)]
@@ -83,7 +83,7 @@ pub trait Lane: Copy {
 macro_rules! impl_lane {
     ($($t:ty),*) => {$(
         impl Lane for $t {
-            const BYTES: usize = std::mem::size_of::<$t>();
+            const BYTES: usize = core::mem::size_of::<$t>();
             #[inline(always)]
             fn get(v: &[u8; 16], i: usize) -> Self {
                 <$t>::from_le_bytes(arr(&v[i * Self::BYTES..(i + 1) * Self::BYTES]))
@@ -101,7 +101,7 @@ impl_lane!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
 #[inline(always)]
 pub fn lanes<T: Lane, const N: usize>(v: V128) -> [T; N] {
     const { assert!(N * T::BYTES == 16) };
-    std::array::from_fn(|i| T::get(&v.0, i))
+    core::array::from_fn(|i| T::get(&v.0, i))
 }
 
 /// The `v128` whose lanes are `l`.
@@ -123,7 +123,7 @@ fn map<T: Lane, U: Lane, const N: usize>(v: V128, f: impl Fn(T) -> U) -> V128 {
 #[inline(always)]
 fn zip<T: Lane, U: Lane, const N: usize>(a: V128, b: V128, f: impl Fn(T, T) -> U) -> V128 {
     let (a, b) = (lanes::<T, N>(a), lanes::<T, N>(b));
-    from_lanes::<U, N>(std::array::from_fn(|i| f(a[i], b[i])))
+    from_lanes::<U, N>(core::array::from_fn(|i| f(a[i], b[i])))
 }
 
 /// An all-ones lane for `true`, all zeros for `false`.
@@ -338,7 +338,7 @@ shifts! {
 #[inline]
 pub fn v128_bitselect(a: V128, b: V128, c: V128) -> V128 {
     let (a, b, c) = (lanes::<u64, 2>(a), lanes::<u64, 2>(b), lanes::<u64, 2>(c));
-    from_lanes::<u64, 2>(std::array::from_fn(|i| (a[i] & c[i]) | (b[i] & !c[i])))
+    from_lanes::<u64, 2>(core::array::from_fn(|i| (a[i] & c[i]) | (b[i] & !c[i])))
 }
 
 #[inline]
@@ -375,7 +375,7 @@ all_true_bitmask! {
 /// `i8x16.swizzle`: lane `i` is `a[s[i]]`, or 0 when `s[i]` is out of range (>= 16).
 #[inline]
 pub fn i8x16_swizzle(a: V128, s: V128) -> V128 {
-    V128(std::array::from_fn(|i| {
+    V128(core::array::from_fn(|i| {
         let j = s.0[i] as usize;
         if j < 16 { a.0[j] } else { 0 }
     }))
@@ -385,7 +385,7 @@ pub fn i8x16_swizzle(a: V128, s: V128) -> V128 {
 /// Validation guarantees `lanes[i] < 32`; larger indices (never valid) give 0.
 #[inline]
 pub fn i8x16_shuffle(a: V128, b: V128, lanes: [u8; 16]) -> V128 {
-    V128(std::array::from_fn(|i| {
+    V128(core::array::from_fn(|i| {
         let j = lanes[i] as usize;
         match j {
             0..16 => a.0[j],
@@ -435,13 +435,13 @@ macro_rules! extends {
         #[inline]
         pub fn $low(v: V128) -> V128 {
             let l = lanes::<$t, $n>(v);
-            from_lanes::<$u, $m>(std::array::from_fn(|i| l[i] as $u))
+            from_lanes::<$u, $m>(core::array::from_fn(|i| l[i] as $u))
         }
         /// Widens the high half of the lanes.
         #[inline]
         pub fn $high(v: V128) -> V128 {
             let l = lanes::<$t, $n>(v);
-            from_lanes::<$u, $m>(std::array::from_fn(|i| l[i + $m] as $u))
+            from_lanes::<$u, $m>(core::array::from_fn(|i| l[i + $m] as $u))
         }
     )*};
 }
@@ -460,13 +460,13 @@ macro_rules! extmuls {
         #[inline]
         pub fn $low(a: V128, b: V128) -> V128 {
             let (a, b) = (lanes::<$t, $n>(a), lanes::<$t, $n>(b));
-            from_lanes::<$u, $m>(std::array::from_fn(|i| (a[i] as $u).wrapping_mul(b[i] as $u)))
+            from_lanes::<$u, $m>(core::array::from_fn(|i| (a[i] as $u).wrapping_mul(b[i] as $u)))
         }
         /// Multiplies the widened high halves of the lanes.
         #[inline]
         pub fn $high(a: V128, b: V128) -> V128 {
             let (a, b) = (lanes::<$t, $n>(a), lanes::<$t, $n>(b));
-            from_lanes::<$u, $m>(std::array::from_fn(|i| {
+            from_lanes::<$u, $m>(core::array::from_fn(|i| {
                 (a[i + $m] as $u).wrapping_mul(b[i + $m] as $u)
             }))
         }
@@ -487,7 +487,7 @@ macro_rules! extadd_pairwise {
         #[inline]
         pub fn $name(v: V128) -> V128 {
             let l = lanes::<$t, $n>(v);
-            from_lanes::<$u, $m>(std::array::from_fn(|i| l[2 * i] as $u + l[2 * i + 1] as $u))
+            from_lanes::<$u, $m>(core::array::from_fn(|i| l[2 * i] as $u + l[2 * i + 1] as $u))
         }
     )*};
 }
@@ -503,7 +503,7 @@ extadd_pairwise! {
 #[inline]
 pub fn i32x4_dot_i16x8_s(a: V128, b: V128) -> V128 {
     let (a, b) = (lanes::<i16, 8>(a), lanes::<i16, 8>(b));
-    from_lanes::<i32, 4>(std::array::from_fn(|i| {
+    from_lanes::<i32, 4>(core::array::from_fn(|i| {
         (a[2 * i] as i32 * b[2 * i] as i32).wrapping_add(a[2 * i + 1] as i32 * b[2 * i + 1] as i32)
     }))
 }
@@ -515,7 +515,7 @@ macro_rules! narrows {
         pub fn $name(a: V128, b: V128) -> V128 {
             let (a, b) = (lanes::<$t, $n>(a), lanes::<$t, $n>(b));
             let sat = |x: $t| x.clamp(<$u>::MIN as $t, <$u>::MAX as $t) as $u;
-            from_lanes::<$u, $m>(std::array::from_fn(|i| {
+            from_lanes::<$u, $m>(core::array::from_fn(|i| {
                 if i < $n { sat(a[i]) } else { sat(b[i - $n]) }
             }))
         }
@@ -576,8 +576,8 @@ macro_rules! load_extends {
         /// Widens the `8 / size_of` lanes of the 8 loaded bytes.
         #[inline]
         pub fn $name(b: [u8; 8]) -> V128 {
-            const W: usize = std::mem::size_of::<$t>();
-            from_lanes::<$u, $m>(std::array::from_fn(|i| {
+            const W: usize = core::mem::size_of::<$t>();
+            from_lanes::<$u, $m>(core::array::from_fn(|i| {
                 <$t>::from_le_bytes(arr(&b[i * W..(i + 1) * W])) as $u
             }))
         }
@@ -596,7 +596,7 @@ load_extends! {
 #[inline]
 pub fn load_splat<const N: usize>(b: [u8; N]) -> V128 {
     const { assert!(16 % N == 0) };
-    V128(std::array::from_fn(|i| b[i % N]))
+    V128(core::array::from_fn(|i| b[i % N]))
 }
 
 /// `N` loaded bytes in the low lane, zeros elsewhere.
@@ -651,7 +651,7 @@ mod tests {
     #[test]
     fn lane_order_is_explicit() {
         let v = V128::from_cells(0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908);
-        assert_eq!(v.0, std::array::from_fn(|i| i as u8));
+        assert_eq!(v.0, core::array::from_fn(|i| i as u8));
         assert_eq!(lanes::<u16, 8>(v)[0], 0x0100);
         assert_eq!(lanes::<u32, 4>(v)[3], 0x0f0e_0d0c);
         assert_eq!(
@@ -669,7 +669,7 @@ mod tests {
 
     #[test]
     fn swizzle_out_of_range_lanes_are_zero() {
-        let a = V128(std::array::from_fn(|i| 0x10 + i as u8));
+        let a = V128(core::array::from_fn(|i| 0x10 + i as u8));
         let mut s = [0u8; 16];
         s[0] = 15;
         s[1] = 16;
@@ -678,14 +678,14 @@ mod tests {
         s[4] = 3;
         let r = i8x16_swizzle(a, V128(s));
         assert_eq!(&r.0[..5], &[0x1f, 0, 0, 0, 0x13]);
-        let lanes: [u8; 16] = std::array::from_fn(|i| {
+        let lanes: [u8; 16] = core::array::from_fn(|i| {
             if i % 2 == 0 {
                 15 - i as u8
             } else {
                 16 + i as u8
             }
         });
-        let b = V128(std::array::from_fn(|i| 0xe0 + i as u8));
+        let b = V128(core::array::from_fn(|i| 0xe0 + i as u8));
         let r = i8x16_shuffle(a, b, lanes);
         assert_eq!(&r.0[..3], &[0x1f, 0xe1, 0x1d]);
         assert_eq!(&r.0[14..], &[0x11, 0xef]);
@@ -768,7 +768,7 @@ mod tests {
         assert_eq!(lanes::<u8, 16>(r), [255; 16]);
         let r = i8x16_sub_sat_s(i8s([-128; 16]), i8s([1; 16]));
         assert_eq!(lanes::<i8, 16>(r), [-128; 16]);
-        let r = i16x8_extend_high_i8x16_u(i8s(std::array::from_fn(|i| -(i as i8))));
+        let r = i16x8_extend_high_i8x16_u(i8s(core::array::from_fn(|i| -(i as i8))));
         assert_eq!(lanes::<u16, 8>(r), [248, 247, 246, 245, 244, 243, 242, 241]);
         let r = i32x4_dot_i16x8_s(i16s([i16::MIN; 8]), i16s([i16::MIN; 8]));
         assert_eq!(lanes::<i32, 4>(r), [i32::MIN; 4]);

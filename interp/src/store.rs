@@ -8,13 +8,14 @@
 use crate::engine::EngineCore;
 use crate::exec::Frame;
 use crate::module::{ExportKind, ImportKind, Module, SegmentMode};
+use crate::prelude::*;
 use crate::trap::Trap;
 use crate::types::{FuncType, GlobalType, MemoryType, TableType, WASM_PAGE_SIZE};
+use alloc::sync::Arc;
 use anyhow::{Result, anyhow, bail};
+use core::any::Any;
+use core::sync::atomic::Ordering;
 use gloam_gc::{Gc, RootKind, VMGcRef};
-use std::any::Any;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A host function as the core sees it. `cells` holds the arguments on entry and receives
 /// the results (its length is the larger of the two counts, in cells).
@@ -131,7 +132,20 @@ pub enum ExternAddr {
     Global(u32),
 }
 
-static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+/// The next store id. Targets without 64-bit atomics (e.g. 32-bit Cortex-M) count in 32
+/// bits, so ids repeat only after 2^32 stores.
+fn next_store_id() -> u64 {
+    #[cfg(target_has_atomic = "64")]
+    {
+        static NEXT: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+    #[cfg(not(target_has_atomic = "64"))]
+    {
+        static NEXT: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(1);
+        u64::from(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
 
 /// The type-erased part of a store.
 pub struct StoreInner {
@@ -153,7 +167,7 @@ impl StoreInner {
     pub fn new(engine: Arc<EngineCore>) -> StoreInner {
         let limit = engine.config.gc_heap_limit;
         StoreInner {
-            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            id: next_store_id(),
             engine,
             funcs: Vec::new(),
             instances: Vec::new(),
@@ -526,11 +540,15 @@ impl StoreInner {
 
 impl Drop for StoreInner {
     fn drop(&mut self) {
-        let leaked = self.gc.manual_count();
-        if cfg!(debug_assertions) && leaked > 0 {
-            eprintln!(
-                "gloam: warning: store dropped with {leaked} `ManuallyRooted` value(s) never unrooted"
-            );
+        // Bare-metal builds have nowhere to print the warning.
+        #[cfg(feature = "std")]
+        {
+            let leaked = self.gc.manual_count();
+            if cfg!(debug_assertions) && leaked > 0 {
+                std::eprintln!(
+                    "gloam: warning: store dropped with {leaked} `ManuallyRooted` value(s) never unrooted"
+                );
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Trap codes and wasm backtraces.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 /// Why wasm execution stopped abnormally.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -58,7 +59,7 @@ impl fmt::Display for Trap {
     }
 }
 
-impl std::error::Error for Trap {}
+impl core::error::Error for Trap {}
 
 /// One wasm frame of a [`WasmBacktrace`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Value and entity types, independent of `wasmparser`'s representation.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 /// The type of a WebAssembly value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

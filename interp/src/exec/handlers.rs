@@ -4,6 +4,7 @@
 
 use super::{Executor, Exit, Hot, Step};
 use crate::ops::{Dst, Instr, Reg, Target};
+use crate::prelude::*;
 use crate::trap::Trap;
 
 impl Executor<'_> {

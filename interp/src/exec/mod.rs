@@ -21,11 +21,12 @@ mod threaded;
 
 use crate::module::Module;
 use crate::ops::{Cell, Dst, Imm, Instr, Reg};
+use crate::prelude::*;
 use crate::store::{FuncEntity, HostFunc, StoreInner};
 use crate::translate::CompiledFunc;
 use crate::trap::{FrameInfo, Trap, WasmBacktrace};
 use anyhow::Result;
-use std::any::Any;
+use core::any::Any;
 
 /// A suspended caller: where to continue when the callee returns.
 #[derive(Copy, Clone, Debug)]
@@ -124,7 +125,7 @@ pub fn invoke(
     let entry_depth = store.frames.len();
     let max_depth = store.engine.config.max_call_depth;
     let mut ex = Executor {
-        regs: std::ptr::null_mut(),
+        regs: core::ptr::null_mut(),
         store,
         data,
         func,
@@ -133,7 +134,7 @@ pub fn invoke(
         base,
         inst: instance,
         module,
-        mem: std::ptr::null_mut(),
+        mem: core::ptr::null_mut(),
         mem_len: 0,
         entry_depth,
         max_depth,
@@ -356,14 +357,14 @@ impl Hot {
         let ea = self.effective(addr, offset, N)?;
         // SAFETY: `ea + N <= mem_len`, and `mem`/`mem_len` describe the current instance's
         // memory 0 (reloaded after every handler that can call, grow or switch instance).
-        Ok(unsafe { std::ptr::read_unaligned(self.mem.add(ea) as *const [u8; N]) })
+        Ok(unsafe { core::ptr::read_unaligned(self.mem.add(ea) as *const [u8; N]) })
     }
 
     #[inline(always)]
     fn store<const N: usize>(&mut self, addr: Reg, offset: u32, v: [u8; N]) -> Result<(), Trap> {
         let ea = self.effective(addr, offset, N)?;
         // SAFETY: as in `load`.
-        unsafe { std::ptr::write_unaligned(self.mem.add(ea) as *mut [u8; N], v) };
+        unsafe { core::ptr::write_unaligned(self.mem.add(ea) as *mut [u8; N], v) };
         Ok(())
     }
 }
@@ -428,7 +429,7 @@ impl Executor<'_> {
                 self.mem_len = mem.len();
             }
             None => {
-                self.mem = std::ptr::null_mut();
+                self.mem = core::ptr::null_mut();
                 self.mem_len = 0;
             }
         }

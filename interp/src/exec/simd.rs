@@ -64,7 +64,7 @@ impl Hot {
         if LE_BLOCKS {
             // SAFETY: the translator allocates both cells of a v128 register inside the
             // frame (as for `Hot::get`); `[u8; 16]` has no alignment or validity needs.
-            V128(unsafe { std::ptr::read_unaligned(self.regs.add(r.0 as usize).cast()) })
+            V128(unsafe { core::ptr::read_unaligned(self.regs.add(r.0 as usize).cast()) })
         } else {
             self.v128_by_cells(r)
         }
@@ -75,7 +75,7 @@ impl Hot {
     fn set_v128(&mut self, d: Dst, v: V128) {
         if LE_BLOCKS {
             // SAFETY: as in `v128`.
-            unsafe { std::ptr::write_unaligned(self.regs.add(d.0 as usize).cast(), v.0) }
+            unsafe { core::ptr::write_unaligned(self.regs.add(d.0 as usize).cast(), v.0) }
         } else {
             self.set_v128_by_cells(d, v)
         }
@@ -163,7 +163,7 @@ impl Hot {
         let ea = self.effective(addr, offset, 16)?;
         // SAFETY: `effective` checked `ea + 16 <= mem_len`, and `mem`/`mem_len` describe
         // the current instance's memory 0 (as in `Hot::load`).
-        let v = V128(unsafe { std::ptr::read_unaligned(self.mem.add(ea).cast()) });
+        let v = V128(unsafe { core::ptr::read_unaligned(self.mem.add(ea).cast()) });
         self.set_v128(dst, v);
         Ok(())
     }
@@ -201,7 +201,7 @@ fn shuffle(regs: *mut u64, words: *const Instr, dst: Dst, a: Reg, b: Reg) {
         code: words,
         ip: words,
         regs,
-        mem: std::ptr::null_mut(),
+        mem: core::ptr::null_mut(),
         mem_len: 0,
     };
     let lanes = h.imm16();
@@ -612,13 +612,13 @@ mod tests {
     fn simd_regs_agree() {
         let mut cells = [0u64; 6];
         let mut h = Hot {
-            code: std::ptr::null(),
-            ip: std::ptr::null(),
+            code: core::ptr::null(),
+            ip: core::ptr::null(),
             regs: cells.as_mut_ptr(),
-            mem: std::ptr::null_mut(),
+            mem: core::ptr::null_mut(),
             mem_len: 0,
         };
-        let v = V128(std::array::from_fn(|i| 0xa0 + i as u8));
+        let v = V128(core::array::from_fn(|i| 0xa0 + i as u8));
         h.set_v128(Dst(1), v);
         assert_eq!(h.v128_by_cells(Reg(1)), v);
         assert_eq!(h.get(Reg(1)), 0xa7a6_a5a4_a3a2_a1a0);

@@ -66,7 +66,7 @@ macro_rules! operands {
         // `ip` is a `$name`.
         let Instr::$name { $($f),* } = (unsafe { *$ip }) else {
             // SAFETY: as above; no other variant can be here.
-            unsafe { std::hint::unreachable_unchecked() }
+            unsafe { core::hint::unreachable_unchecked() }
         };
     };
 }

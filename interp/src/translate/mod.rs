@@ -34,6 +34,7 @@ mod simd;
 
 use crate::module::Module;
 use crate::ops::{Dst, Instr, Reg, Target};
+use crate::prelude::*;
 use crate::types::ValType;
 use wasmparser::{BlockType, Operator};
 
@@ -145,11 +146,11 @@ pub(crate) struct Translator<'m> {
     ref_locals: Vec<u16>,
     safepoints: Vec<(u32, u32)>,
     stack_maps: Vec<Box<[u16]>>,
-    map_ids: std::collections::HashMap<Box<[u16]>, u32>,
+    map_ids: hashbrown::HashMap<Box<[u16]>, u32>,
     /// Pooled constants; constant `i` is addressed as placeholder cell `CONST_TOP - i`
     /// until `finish` moves it to `temp_base + i`.
     consts: Vec<u64>,
-    const_ids: std::collections::HashMap<u64, u16>,
+    const_ids: hashbrown::HashMap<u64, u16>,
 }
 
 /// Placeholder cells for pooled constants count down from here.
@@ -201,9 +202,9 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         ref_locals: Vec::new(),
         safepoints: Vec::new(),
         stack_maps: Vec::new(),
-        map_ids: std::collections::HashMap::new(),
+        map_ids: hashbrown::HashMap::new(),
         consts: Vec::new(),
-        const_ids: std::collections::HashMap::new(),
+        const_ids: hashbrown::HashMap::new(),
     };
     t.ref_locals = t
         .local_types

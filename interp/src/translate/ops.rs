@@ -2,6 +2,7 @@
 
 use super::{Kind, R, Translator};
 use crate::ops::{Instr, Reg};
+use crate::prelude::*;
 use crate::types::ValType::{self, *};
 use wasmparser::Operator as O;
 

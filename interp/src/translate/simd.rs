@@ -6,6 +6,7 @@
 
 use super::{R, Translator, mem_offset};
 use crate::ops::{Dst, ImmBytes, Instr, Reg};
+use crate::prelude::*;
 use crate::types::ValType::{self, *};
 use wasmparser::{MemArg, Operator as O};
 
