@@ -531,32 +531,12 @@ impl Runner {
                 mut module,
                 message,
                 ..
-            } => {
-                reject_component(&module)?;
-                // A module whose text cannot even be encoded cannot be valid either.
-                let Ok(bytes) = encode_module(&mut module) else {
-                    return Ok(());
-                };
-                match Module::new(&self.engine, &bytes) {
-                    Ok(_) => bail!("expected an invalid module (\"{message}\"), but it compiled"),
-                    Err(_) => Ok(()),
-                }
-            }
+            } => self.expect_rejected(&mut module, "an invalid", message),
             WastDirective::AssertMalformed {
                 mut module,
                 message,
                 ..
-            } => {
-                reject_component(&module)?;
-                // For `(module quote ...)` a text-format parse error is the expected outcome.
-                let Ok(bytes) = encode_module(&mut module) else {
-                    return Ok(());
-                };
-                match Module::new(&self.engine, &bytes) {
-                    Ok(_) => bail!("expected a malformed module (\"{message}\"), but it compiled"),
-                    Err(_) => Ok(()),
-                }
-            }
+            } => self.expect_rejected(&mut module, "a malformed", message),
             WastDirective::AssertUnlinkable {
                 module, message, ..
             } => {
@@ -749,6 +729,19 @@ impl Runner {
             ) => bail!("unsupported result pattern `{}`", fmt_expected(expected)),
             _ => false,
         })
+    }
+
+    /// `assert_invalid`/`assert_malformed`: the module must not compile. A module whose
+    /// text cannot even be encoded (for `module quote`, a parse error) counts as rejected.
+    fn expect_rejected(&self, module: &mut QuoteWat<'_>, what: &str, message: &str) -> Result<()> {
+        reject_component(module)?;
+        let Ok(bytes) = encode_module(module) else {
+            return Ok(());
+        };
+        match Module::new(&self.engine, &bytes) {
+            Ok(_) => bail!("expected {what} module (\"{message}\"), but it compiled"),
+            Err(_) => Ok(()),
+        }
     }
 
     fn fmt_vals(&self, vals: &[Val]) -> String {

@@ -123,6 +123,36 @@ fn host_drop_runs_exactly_once_at_sweep() -> Result<()> {
     Ok(())
 }
 
+/// Host functions over `Tracked` objects: `make(id) -> externref`, `gc()`, and
+/// `id(externref) -> i32`.
+fn define_tracked_host(linker: &mut Linker<()>, dropped: Arc<Mutex<Vec<i32>>>) -> Result<()> {
+    linker.func_wrap(
+        "host",
+        "make",
+        move |caller: Caller<'_, ()>, id: i32| -> Result<Rooted<ExternRef>> {
+            ExternRef::new(
+                caller,
+                Tracked {
+                    id,
+                    dropped: dropped.clone(),
+                },
+            )
+        },
+    )?;
+    linker.func_wrap("host", "gc", |mut caller: Caller<'_, ()>| caller.gc())?;
+    linker.func_wrap(
+        "host",
+        "id",
+        |caller: Caller<'_, ()>, r: Rooted<ExternRef>| -> Result<i32> {
+            Ok(r.data(&caller)?
+                .downcast_ref::<Tracked>()
+                .ok_or_else(|| Error::msg("not tracked"))?
+                .id)
+        },
+    )?;
+    Ok(())
+}
+
 fn stack_map_module(
     engine: &Engine,
     dropped: Arc<Mutex<Vec<i32>>>,
@@ -152,30 +182,7 @@ fn stack_map_module(
     )?;
     let mut store = Store::new(engine, ());
     let mut linker = Linker::new(engine);
-    linker.func_wrap(
-        "host",
-        "make",
-        move |caller: Caller<'_, ()>, id: i32| -> Result<Rooted<ExternRef>> {
-            ExternRef::new(
-                caller,
-                Tracked {
-                    id,
-                    dropped: dropped.clone(),
-                },
-            )
-        },
-    )?;
-    linker.func_wrap("host", "gc", |mut caller: Caller<'_, ()>| caller.gc())?;
-    linker.func_wrap(
-        "host",
-        "id",
-        |caller: Caller<'_, ()>, r: Rooted<ExternRef>| -> Result<i32> {
-            Ok(r.data(&caller)?
-                .downcast_ref::<Tracked>()
-                .ok_or_else(|| Error::msg("not tracked"))?
-                .id)
-        },
-    )?;
+    define_tracked_host(&mut linker, dropped)?;
     let instance = linker.instantiate(&mut store, &module)?;
     Ok((store, instance))
 }
@@ -346,20 +353,7 @@ fn stack_maps_cover_frames_across_host_reentry() -> Result<()> {
     )?;
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
-    let d = dropped.clone();
-    linker.func_wrap(
-        "host",
-        "make",
-        move |caller: Caller<'_, ()>, id: i32| -> Result<Rooted<ExternRef>> {
-            ExternRef::new(
-                caller,
-                Tracked {
-                    id,
-                    dropped: d.clone(),
-                },
-            )
-        },
-    )?;
+    define_tracked_host(&mut linker, dropped.clone())?;
     linker.func_wrap(
         "host",
         "reenter",
@@ -369,17 +363,6 @@ fn stack_maps_cover_frames_across_host_reentry() -> Result<()> {
                 .and_then(Extern::into_func)
                 .unwrap();
             inner.call(&mut caller, &[], &mut [])
-        },
-    )?;
-    linker.func_wrap("host", "gc", |mut caller: Caller<'_, ()>| caller.gc())?;
-    linker.func_wrap(
-        "host",
-        "id",
-        |caller: Caller<'_, ()>, r: Rooted<ExternRef>| -> Result<i32> {
-            Ok(r.data(&caller)?
-                .downcast_ref::<Tracked>()
-                .ok_or_else(|| Error::msg("not tracked"))?
-                .id)
         },
     )?;
     let instance = linker.instantiate(&mut store, &module)?;
