@@ -51,7 +51,7 @@ impl Executor<'_> {
 
     #[inline(always)]
     pub(super) fn Call(&mut self, func: u32, base: Reg) -> Step {
-        if self.store.engine.config.gc_stress {
+        if self.gc_stress {
             self.stress_gc();
         }
         let module = self.module();
@@ -68,7 +68,7 @@ impl Executor<'_> {
     }
 
     pub(super) fn CallIndirect(&mut self, index: Reg, base: Reg, table: u16, ty: u32) -> Step {
-        if self.store.engine.config.gc_stress {
+        if self.gc_stress {
             self.stress_gc();
         }
         let i = self.get(index) as u32 as usize;

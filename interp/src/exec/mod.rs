@@ -85,6 +85,8 @@ pub(crate) struct Executor<'s> {
     entry_depth: usize,
     /// `Config`'s maximum call depth, cached.
     max_depth: usize,
+    /// `Config::gc_stress`, cached (checked at every call).
+    gc_stress: bool,
     /// Why the threaded dispatcher stopped (its handlers return nothing).
     #[allow(dead_code)]
     pending: Option<Exit>,
@@ -124,6 +126,7 @@ pub fn invoke(
     let saved_top = store.stack_top;
     let entry_depth = store.frames.len();
     let max_depth = store.engine.config.max_call_depth;
+    let gc_stress = store.engine.config.gc_stress;
     let mut ex = Executor {
         regs: core::ptr::null_mut(),
         store,
@@ -138,6 +141,7 @@ pub fn invoke(
         mem_len: 0,
         entry_depth,
         max_depth,
+        gc_stress,
         pending: None,
     };
     ex.refresh_regs();
