@@ -3,7 +3,7 @@
 #![allow(non_snake_case)]
 
 use super::{Executor, Exit, Hot, Step};
-use crate::ops::{Dst, Instr, Reg, Target};
+use crate::ops::{Cell, Dst, Instr, Reg, Target};
 use crate::prelude::*;
 use crate::trap::Trap;
 
@@ -347,4 +347,61 @@ impl Hot {
         self.set(dst, v);
         Ok(())
     }
+}
+
+/// The fused `*Add` rows of the opcode table: a load or store at `(addr + imm) mod 2^32`.
+macro_rules! fused_memory {
+    (
+        loads: [$($ld:ident: $ln:literal => $lf:expr,)*],
+        stores: [$($st:ident: $sn:literal, $sty:ty => $sf:expr,)*],
+    ) => {
+        impl Hot {
+            $(
+                #[inline(always)]
+                pub(super) fn $ld(&mut self, dst: Dst, addr: Reg, imm: u32) -> Step {
+                    let bytes = self.load_at::<$ln>(self.wrapped(addr, imm))?;
+                    self.set(dst, ($lf)(bytes).to_cell());
+                    Ok(())
+                }
+            )*
+            $(
+                #[inline(always)]
+                pub(super) fn $st(&mut self, addr: Reg, val: Reg, imm: u32) -> Step {
+                    let v = <$sty>::from_cell(self.get(val));
+                    self.store_at::<$sn>(self.wrapped(addr, imm), ($sf)(v))?;
+                    Ok(())
+                }
+            )*
+        }
+    };
+}
+
+fused_memory! {
+    loads: [
+        I32LoadAdd: 4 => |b: [u8; 4]| i32::from_le_bytes(b),
+        I64LoadAdd: 8 => |b: [u8; 8]| i64::from_le_bytes(b),
+        F32LoadAdd: 4 => |b: [u8; 4]| u32::from_le_bytes(b),
+        F64LoadAdd: 8 => |b: [u8; 8]| u64::from_le_bytes(b),
+        I32Load8SAdd: 1 => |b: [u8; 1]| i8::from_le_bytes(b) as i32,
+        I32Load8UAdd: 1 => |b: [u8; 1]| b[0] as i32,
+        I32Load16SAdd: 2 => |b: [u8; 2]| i16::from_le_bytes(b) as i32,
+        I32Load16UAdd: 2 => |b: [u8; 2]| u16::from_le_bytes(b) as i32,
+        I64Load8SAdd: 1 => |b: [u8; 1]| i8::from_le_bytes(b) as i64,
+        I64Load8UAdd: 1 => |b: [u8; 1]| b[0] as i64,
+        I64Load16SAdd: 2 => |b: [u8; 2]| i16::from_le_bytes(b) as i64,
+        I64Load16UAdd: 2 => |b: [u8; 2]| u16::from_le_bytes(b) as i64,
+        I64Load32SAdd: 4 => |b: [u8; 4]| i32::from_le_bytes(b) as i64,
+        I64Load32UAdd: 4 => |b: [u8; 4]| u32::from_le_bytes(b) as i64,
+    ],
+    stores: [
+        I32StoreAdd: 4, u32 => |v: u32| v.to_le_bytes(),
+        I64StoreAdd: 8, u64 => |v: u64| v.to_le_bytes(),
+        F32StoreAdd: 4, u32 => |v: u32| v.to_le_bytes(),
+        F64StoreAdd: 8, u64 => |v: u64| v.to_le_bytes(),
+        I32Store8Add: 1, u32 => |v: u32| [v as u8],
+        I32Store16Add: 2, u32 => |v: u32| (v as u16).to_le_bytes(),
+        I64Store8Add: 1, u64 => |v: u64| [v as u8],
+        I64Store16Add: 2, u64 => |v: u64| (v as u16).to_le_bytes(),
+        I64Store32Add: 4, u64 => |v: u64| (v as u32).to_le_bytes(),
+    ],
 }

@@ -18,6 +18,33 @@ mod simd;
     not(feature = "portable-dispatch")
 ))]
 mod threaded;
+#[cfg(all(
+    not(debug_assertions),
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(feature = "portable-dispatch")
+))]
+pub(crate) use threaded::{Slot as Unit, thread};
+
+/// The unit the dispatcher walks: the instruction itself for the `match` dispatcher; an
+/// instruction with its handler's address for the threaded one.
+#[cfg(not(all(
+    not(debug_assertions),
+    any(target_arch = "x86_64", target_arch = "aarch64"),
+    not(feature = "portable-dispatch")
+)))]
+pub(crate) type Unit = Instr;
+
+/// Reads the instruction out of a code unit.
+pub(crate) trait CodeUnit {
+    fn instr(&self) -> Instr;
+}
+
+impl CodeUnit for Instr {
+    #[inline(always)]
+    fn instr(&self) -> Instr {
+        *self
+    }
+}
 
 use crate::module::Module;
 use crate::ops::{Cell, Dst, Imm, Instr, Reg};
@@ -71,7 +98,7 @@ pub(crate) struct Executor<'s> {
     store: &'s mut StoreInner,
     data: &'s mut dyn Any,
     func: *const CompiledFunc,
-    code: *const Instr,
+    code: *const Unit,
     pc: usize,
     /// Absolute index of the frame's first cell in `store.stack`.
     base: usize,
@@ -132,7 +159,7 @@ pub fn invoke(
         store,
         data,
         func,
-        code: func.code.as_ptr(),
+        code: func.units(),
         pc: 0,
         base,
         inst: instance,
@@ -215,7 +242,7 @@ macro_rules! define_run {
                     // SAFETY: the translator ends every code path with a jump, return or
                     // trap, and all jump targets are in bounds, so `ip` stays inside the
                     // current function's code, which its module keeps alive.
-                    let instr = unsafe { *h.ip };
+                    let instr = unsafe { (*h.ip).instr() };
                     // SAFETY: as above; `ip` points at most one past a valid instruction.
                     h.ip = unsafe { h.ip.add(1) };
                     // Every arm ends in `continue` on success; only failing paths leave
@@ -301,8 +328,8 @@ macro_rules! other_op {
 
 /// The executor state the dispatch loop keeps in machine registers.
 pub(crate) struct Hot {
-    code: *const Instr,
-    ip: *const Instr,
+    code: *const Unit,
+    ip: *const Unit,
     regs: *mut u64,
     mem: *mut u8,
     mem_len: usize,
@@ -347,10 +374,23 @@ impl Hot {
         unsafe { *self.regs.add(d.0 as usize) = v }
     }
 
+    /// The effective address of a `load`/`store` row: `addr + offset`, without wrapping.
     #[inline(always)]
-    fn effective(&self, addr: Reg, offset: u32, n: usize) -> Result<usize, Trap> {
-        let ea = self.get(addr) as u32 as u64 + offset as u64;
-        if ea + n as u64 > self.mem_len as u64 {
+    fn effective(&self, addr: Reg, offset: u32) -> u64 {
+        self.get(addr) as u32 as u64 + offset as u64
+    }
+
+    /// The effective address of a fused `*Add` row: `(addr + imm) mod 2^32`, as the
+    /// `i32.add` it replaces computed it.
+    #[inline(always)]
+    fn wrapped(&self, addr: Reg, imm: u32) -> u64 {
+        (self.get(addr) as u32).wrapping_add(imm) as u64
+    }
+
+    /// `ea` as an index into memory 0, if `N` bytes fit there.
+    #[inline(always)]
+    fn check<const N: usize>(&self, ea: u64) -> Result<usize, Trap> {
+        if ea + N as u64 > self.mem_len as u64 {
             return Err(Trap::MemoryOutOfBounds);
         }
         Ok(ea as usize)
@@ -358,7 +398,12 @@ impl Hot {
 
     #[inline(always)]
     fn load<const N: usize>(&self, addr: Reg, offset: u32) -> Result<[u8; N], Trap> {
-        let ea = self.effective(addr, offset, N)?;
+        self.load_at(self.effective(addr, offset))
+    }
+
+    #[inline(always)]
+    fn load_at<const N: usize>(&self, ea: u64) -> Result<[u8; N], Trap> {
+        let ea = self.check::<N>(ea)?;
         // SAFETY: `ea + N <= mem_len`, and `mem`/`mem_len` describe the current instance's
         // memory 0 (reloaded after every handler that can call, grow or switch instance).
         Ok(unsafe { core::ptr::read_unaligned(self.mem.add(ea) as *const [u8; N]) })
@@ -366,8 +411,13 @@ impl Hot {
 
     #[inline(always)]
     fn store<const N: usize>(&mut self, addr: Reg, offset: u32, v: [u8; N]) -> Result<(), Trap> {
-        let ea = self.effective(addr, offset, N)?;
-        // SAFETY: as in `load`.
+        self.store_at(self.effective(addr, offset), v)
+    }
+
+    #[inline(always)]
+    fn store_at<const N: usize>(&mut self, ea: u64, v: [u8; N]) -> Result<(), Trap> {
+        let ea = self.check::<N>(ea)?;
+        // SAFETY: as in `load_at`.
         unsafe { core::ptr::write_unaligned(self.mem.add(ea) as *mut [u8; N], v) };
         Ok(())
     }
@@ -482,7 +532,7 @@ impl Executor<'_> {
             inst: self.inst,
         });
         self.func = f;
-        self.code = self.func().code.as_ptr();
+        self.code = self.func().units();
         self.pc = 0;
         self.base = new_base;
         self.refresh_regs();
@@ -505,7 +555,7 @@ impl Executor<'_> {
             return Err(Exit::Done);
         };
         self.func = fr.func;
-        self.code = self.func().code.as_ptr();
+        self.code = self.func().units();
         self.pc = fr.pc as usize;
         self.base = fr.base;
         self.refresh_regs();

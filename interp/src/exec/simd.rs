@@ -10,7 +10,7 @@
 //! and the instruction pointer.
 #![allow(non_snake_case)]
 
-use super::{Executor, Exit, Hot, Step};
+use super::{CodeUnit, Executor, Exit, Hot, Step, Unit};
 use crate::ops::{Dst, Instr, Reg};
 use crate::simd::{self, V128};
 
@@ -100,7 +100,7 @@ impl Hot {
         // SAFETY: the translator emits `V128Const` and `I8x16Shuffle` followed by their two
         // `V128Imm` words, so `ip` and `ip + 1` are inside the function's code and `ip + 2`
         // is at most one past its end (and the code never ends with an operand word).
-        let (w0, w1) = unsafe { (*self.ip, *self.ip.add(1)) };
+        let (w0, w1) = unsafe { ((*self.ip).instr(), (*self.ip.add(1)).instr()) };
         // SAFETY: see above.
         self.ip = unsafe { self.ip.add(2) };
         let mut out = [0u8; 16];
@@ -117,7 +117,7 @@ impl Hot {
     #[inline(always)]
     fn offset_word(&mut self) -> u32 {
         // SAFETY: the translator emits every `v128.loadN_lane` followed by its `Data` word.
-        let w = unsafe { *self.ip };
+        let w = unsafe { (*self.ip).instr() };
         // SAFETY: see above.
         self.ip = unsafe { self.ip.add(1) };
         match w {
@@ -160,8 +160,8 @@ impl Hot {
     /// cost a quarter of the SIMD workload's time); `V128` is 16-byte aligned.
     #[inline(always)]
     pub(super) fn V128Load(&mut self, dst: Dst, addr: Reg, offset: u32) -> Step {
-        let ea = self.effective(addr, offset, 16)?;
-        // SAFETY: `effective` checked `ea + 16 <= mem_len`, and `mem`/`mem_len` describe
+        let ea = self.check::<16>(self.effective(addr, offset))?;
+        // SAFETY: `check` made sure `ea + 16 <= mem_len`, and `mem`/`mem_len` describe
         // the current instance's memory 0 (as in `Hot::load`).
         let v = V128(unsafe { core::ptr::read_unaligned(self.mem.add(ea).cast()) });
         self.set_v128(dst, v);
@@ -196,7 +196,7 @@ impl Hot {
 
 /// `i8x16.shuffle` on the frame `regs`, with its lane indices in the two words at `words`.
 #[inline(never)]
-fn shuffle(regs: *mut u64, words: *const Instr, dst: Dst, a: Reg, b: Reg) {
+fn shuffle(regs: *mut u64, words: *const Unit, dst: Dst, a: Reg, b: Reg) {
     let mut h = Hot {
         code: words,
         ip: words,

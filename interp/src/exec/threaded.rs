@@ -3,7 +3,7 @@
 //!
 //! Every handler has the same signature, with the hot state (instruction pointer, frame
 //! registers, memory base and length, code base, executor) in argument registers, and ends
-//! by looking up the next opcode's handler in [`HANDLERS`] and calling it in tail position.
+//! by calling the next instruction's handler (stored beside it, see [`Slot`]) in tail position.
 //! With optimizations on, LLVM turns those calls into jumps (sibling calls): each handler
 //! has its own indirect branch, which predicts far better than one shared `match`.
 //!
@@ -18,27 +18,58 @@
 
 use super::{Executor, Exit, Hot};
 use crate::ops::{Cell, Dst, Imm, Instr, Reg};
+use crate::prelude::*;
+use crate::trap::Trap;
 
 /// A handler: runs the instruction at `ip` and continues with the next one.
 ///
 /// Handlers return nothing, so no return slot is passed on the stack (which would push the
 /// sixth argument to the stack and stop the sibling call); the exit goes in `ex.pending`.
-type Handler = unsafe fn(*const Instr, *mut u64, *mut u8, usize, *const Instr, &mut Executor<'_>);
+type Handler = unsafe fn(*const Slot, *mut u64, *mut u8, usize, *const Slot, &mut Executor<'_>);
+
+/// One instruction of threaded code: the instruction with its handler next to it (direct
+/// threading), so dispatch is one load and one indirect jump, with no table lookup on the
+/// critical path.
+#[derive(Copy, Clone)]
+pub(crate) struct Slot {
+    handler: Handler,
+    instr: Instr,
+}
+
+impl core::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.instr.fmt(f)
+    }
+}
+
+impl super::CodeUnit for Slot {
+    #[inline(always)]
+    fn instr(&self) -> Instr {
+        self.instr
+    }
+}
+
+/// Threads a function's code: pairs every instruction with its opcode's handler.
+pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
+    code.iter()
+        .map(|&instr| Slot {
+            handler: HANDLERS[instr.opcode() as usize],
+            instr,
+        })
+        .collect()
+}
 
 /// Continues with the instruction at `h.ip`.
 #[inline(always)]
 unsafe fn next(h: Hot, ex: &mut Executor<'_>) {
     // SAFETY: the translator keeps `ip` inside the current function's code (every path
-    // ends in a jump, return or trap), and `HANDLERS` has one entry per opcode.
-    unsafe {
-        let handler = *HANDLERS.get_unchecked((*h.ip).opcode() as usize);
-        handler(h.ip, h.regs, h.mem, h.mem_len, h.code, ex)
-    }
+    // ends in a jump, return or trap), and `thread` gave every slot its opcode's handler.
+    unsafe { ((*h.ip).handler)(h.ip, h.regs, h.mem, h.mem_len, h.code, ex) }
 }
 
 /// Rebuilds the hot state from handler arguments, advanced past the current instruction.
 #[inline(always)]
-fn hot(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr) -> Hot {
+fn hot(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot) -> Hot {
     // SAFETY: `ip` points at an instruction, so one past it is in bounds or the end.
     Hot {
         code,
@@ -62,22 +93,40 @@ impl Executor<'_> {
 /// Decodes the operands of the instruction at `ip`, whose opcode is `$name`.
 macro_rules! operands {
     ($ip:ident, $name:ident { $($f:ident),* }) => {
-        // SAFETY: `HANDLERS` maps each opcode to its own handler, so the instruction at
+        // SAFETY: `thread` gives each slot its own opcode's handler, so the instruction at
         // `ip` is a `$name`.
-        let Instr::$name { $($f),* } = (unsafe { *$ip }) else {
+        let Instr::$name { $($f),* } = (unsafe { (*$ip).instr }) else {
             // SAFETY: as above; no other variant can be here.
             unsafe { core::hint::unreachable_unchecked() }
         };
     };
 }
 
-/// Leaves the dispatch loop with `exit`, recording the pc for the backtrace.
+/// Leaves the dispatch loop with a trap, recording the pc for the backtrace.
+///
+/// The work is in a cold function called in tail position, so the handler's fast path
+/// needs no callee-saved registers (no push/pop around every load and store).
 macro_rules! leave {
-    ($h:ident, $ex:ident, $exit:expr) => {{
-        $h.save($ex);
-        $ex.pending = Some($exit);
-        return;
+    ($h:ident, $ex:ident, $trap:expr) => {{
+        return trap_exit($h.ip, $h.code, $ex, $trap);
     }};
+}
+
+/// The slow half of [`leave!`]: saves the pc of the instruction after the trapping one
+/// (as `Hot::save` does) and parks the trap in `ex.pending`.
+#[cold]
+#[inline(never)]
+fn trap_exit(ip: *const Slot, code: *const Slot, ex: &mut Executor<'_>, trap: Trap) {
+    exit_with(ip, code, ex, Exit::Trap(trap))
+}
+
+/// Like [`trap_exit`], for any exit of a `hot` handler.
+#[cold]
+#[inline(never)]
+fn exit_with(ip: *const Slot, code: *const Slot, ex: &mut Executor<'_>, exit: Exit) {
+    // SAFETY: `ip` and `code` point into the same function's code.
+    ex.pc = unsafe { ip.offset_from(code) } as usize;
+    ex.pending = Some(exit);
 }
 
 macro_rules! define_threaded {
@@ -99,7 +148,7 @@ macro_rules! define_threaded {
 
             $(pub struct $un;
             impl $un {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $un { dst, src });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let x = <$unt>::from_cell(h.get(src));
@@ -110,13 +159,13 @@ macro_rules! define_threaded {
             })*
             $(pub struct $ut;
             impl $ut {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $ut { dst, src });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let x = <$utt>::from_cell(h.get(src));
                     match ($utf)(x) {
                         Ok(v) => h.set(dst, v.to_cell()),
-                        Err(t) => leave!(h, ex, Exit::Trap(t)),
+                        Err(t) => leave!(h, ex, t),
                     }
                     // SAFETY: continues with the next instruction of the same code.
                     unsafe { next(h, ex) }
@@ -124,7 +173,7 @@ macro_rules! define_threaded {
             })*
             $(pub struct $bn;
             impl $bn {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $bn { dst, a, b });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let (x, y) = (<$bnt>::from_cell(h.get(a)), <$bnt>::from_cell(h.get(b)));
@@ -135,7 +184,7 @@ macro_rules! define_threaded {
             })*
             $(pub struct $bi;
             impl $bi {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $bi { dst, a, imm });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let (x, y) = (<$bit>::from_cell(h.get(a)), <$bit>::from_imm(imm));
@@ -146,13 +195,13 @@ macro_rules! define_threaded {
             })*
             $(pub struct $bt;
             impl $bt {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $bt { dst, a, b });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let (x, y) = (<$btt>::from_cell(h.get(a)), <$btt>::from_cell(h.get(b)));
                     match ($btf)(x, y) {
                         Ok(v) => h.set(dst, v.to_cell()),
-                        Err(t) => leave!(h, ex, Exit::Trap(t)),
+                        Err(t) => leave!(h, ex, t),
                     }
                     // SAFETY: continues with the next instruction of the same code.
                     unsafe { next(h, ex) }
@@ -160,7 +209,7 @@ macro_rules! define_threaded {
             })*
             $(pub struct $bc;
             impl $bc {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $bc { a, b, target });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let (x, y) = (<$bct>::from_cell(h.get(a)), <$bct>::from_cell(h.get(b)));
@@ -171,7 +220,7 @@ macro_rules! define_threaded {
             })*
             $(pub struct $bci;
             impl $bci {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $bci { a, imm, target });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let (x, y) = (<$bcit>::from_cell(h.get(a)), <$bcit>::from_imm(imm));
@@ -182,12 +231,12 @@ macro_rules! define_threaded {
             })*
             $(pub struct $ld;
             impl $ld {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $ld { dst, addr, offset });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     match h.load::<$ldn>(addr, offset) {
                         Ok(bytes) => h.set(dst, ($ldf)(bytes).to_cell()),
-                        Err(t) => leave!(h, ex, Exit::Trap(t)),
+                        Err(t) => leave!(h, ex, t),
                     }
                     // SAFETY: continues with the next instruction of the same code.
                     unsafe { next(h, ex) }
@@ -195,12 +244,12 @@ macro_rules! define_threaded {
             })*
             $(pub struct $st;
             impl $st {
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $st { addr, val, offset });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     let v = <$stt>::from_cell(h.get(val));
                     if let Err(t) = h.store::<$stn>(addr, offset, ($stf)(v)) {
-                        leave!(h, ex, Exit::Trap(t));
+                        leave!(h, ex, t);
                     }
                     // SAFETY: continues with the next instruction of the same code.
                     unsafe { next(h, ex) }
@@ -211,7 +260,7 @@ macro_rules! define_threaded {
                 slow_fn!($($hot)? ; $ot, $($of: $oft),*);
 
                 #[allow(unused_mut)]
-                pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Instr, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
                     operands!(ip, $ot { $($of),* });
                     let mut h = hot(ip, regs, mem, mem_len, code);
                     threaded_other!($($hot)? ; ex, h, $ot, $($of),*);
@@ -261,9 +310,7 @@ macro_rules! slow_fn {
 macro_rules! threaded_other {
     (hot ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
         if let Err(exit) = Hot::$name(&mut $h, $($a),*) {
-            $h.save($ex);
-            $ex.pending = Some(exit);
-            return;
+            return exit_with($h.ip, $h.code, $ex, exit);
         }
     };
     ( ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {

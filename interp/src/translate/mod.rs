@@ -58,9 +58,32 @@ pub struct CompiledFunc {
     pub safepoints: Box<[(u32, u32)]>,
     /// Stack maps: the frame cells holding live `externref`s, deduplicated.
     pub stack_maps: Box<[Box<[u16]>]>,
+    /// `code` with each instruction's handler, for the threaded dispatcher.
+    #[cfg(all(
+        not(debug_assertions),
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(feature = "portable-dispatch")
+    ))]
+    pub(crate) threaded: Box<[crate::exec::Unit]>,
 }
 
 impl CompiledFunc {
+    /// The code the build's dispatcher walks.
+    pub(crate) fn units(&self) -> *const crate::exec::Unit {
+        #[cfg(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        ))]
+        return self.threaded.as_ptr();
+        #[cfg(not(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        )))]
+        return self.code.as_ptr();
+    }
+
     /// The stack map of the call at code index `pc`: cells holding live `externref`s.
     pub fn stack_map(&self, pc: u32) -> &[u16] {
         match self.safepoints.binary_search_by_key(&pc, |&(p, _)| p) {
@@ -237,6 +260,12 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
     t.place_consts()?;
     peephole(&mut t.code);
     Ok(CompiledFunc {
+        #[cfg(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        ))]
+        threaded: crate::exec::thread(&t.code),
         code: t.code.into_boxed_slice(),
         frame_size: t.max_cells.max(result_cells),
         param_cells,
@@ -533,21 +562,69 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
-    fn load(&mut self, f: fn(Dst, Reg, u32) -> Instr, m: wasmparser::MemArg, ty: ValType) -> R {
+    /// Emits a load; an `i32.add` of a constant that computed its address just before
+    /// (into a temporary) is folded into it when the offset is 0.
+    fn load(
+        &mut self,
+        f: fn(Dst, Reg, u32) -> Instr,
+        fused: Option<fn(Dst, Reg, u32) -> Instr>,
+        m: wasmparser::MemArg,
+        ty: ValType,
+    ) -> R {
         let offset = mem_offset(m)?;
-        let addr = self.pop_reg()?;
+        let addr = self.pop()?;
+        if offset == 0
+            && let Some(fused) = fused
+            && let Some((idx, base, imm)) = self.address_add(addr)
+        {
+            let dst = self.push_temp(ty)?;
+            self.code[idx] = fused(dst, base, imm);
+            self.last_result = Some(idx);
+            return Ok(());
+        }
+        let addr = self.use_reg(addr);
         let dst = self.push_temp(ty)?;
         self.emit(f(dst, addr, offset));
         Ok(())
     }
 
-    fn store(&mut self, f: fn(Reg, Reg, u32) -> Instr, m: wasmparser::MemArg) -> R {
+    /// Emits a store, folding an address `i32.add` as [`Self::load`] does.
+    fn store(
+        &mut self,
+        f: fn(Reg, Reg, u32) -> Instr,
+        fused: Option<fn(Reg, Reg, u32) -> Instr>,
+        m: wasmparser::MemArg,
+    ) -> R {
         let offset = mem_offset(m)?;
         let val = self.pop()?;
         let addr = self.pop()?;
+        if offset == 0
+            && let Some(fused) = fused
+            && let Some((idx, base, imm)) = self.address_add(addr)
+        {
+            let val = self.use_reg(val);
+            self.code[idx] = fused(base, val, imm);
+            self.last_result = None;
+            return Ok(());
+        }
         let (addr, val) = (self.use_reg(addr), self.use_reg(val));
         self.emit(f(addr, val, offset));
         Ok(())
+    }
+
+    /// If `addr` is a temporary that the last instruction computed as `base + imm`
+    /// (`i32.add_imm`), that instruction's index and operands: the access can take its
+    /// place. Nothing else reads the temporary (it was just popped), and no label lies
+    /// between the two (a label clears `last_result`).
+    fn address_add(&self, addr: Entry) -> Option<(usize, Reg, u32)> {
+        let idx = self.last_result?;
+        if addr.kind != Kind::Temp || idx + 1 != self.code.len() {
+            return None;
+        }
+        match self.code[idx] {
+            Instr::I32AddImm { dst, a, imm } if dst == Dst(addr.home) => Some((idx, a, imm as u32)),
+            _ => None,
+        }
     }
 
     // ---- control -----------------------------------------------------------------------

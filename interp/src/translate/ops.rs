@@ -35,17 +35,22 @@ macro_rules! bin {
     };
 }
 macro_rules! load {
-    ($t:ident, $op:ident, $m:expr, $ty:expr) => {
+    ($t:ident, $op:ident, $fused:ident, $m:expr, $ty:expr) => {
         $t.load(
             |dst, addr, offset| Instr::$op { dst, addr, offset },
+            Some(|dst, addr, imm| Instr::$fused { dst, addr, imm }),
             $m,
             $ty,
         )
     };
 }
 macro_rules! store {
-    ($t:ident, $op:ident, $m:expr) => {
-        $t.store(|addr, val, offset| Instr::$op { addr, val, offset }, $m)
+    ($t:ident, $op:ident, $fused:ident, $m:expr) => {
+        $t.store(
+            |addr, val, offset| Instr::$op { addr, val, offset },
+            Some(|addr, val, imm| Instr::$fused { addr, val, imm }),
+            $m,
+        )
     };
 }
 
@@ -121,29 +126,29 @@ impl Translator<'_> {
                 Ok(())
             }
 
-            O::I32Load { memarg } => load!(t, I32Load, memarg, I32),
-            O::I64Load { memarg } => load!(t, I64Load, memarg, I64),
-            O::F32Load { memarg } => load!(t, F32Load, memarg, F32),
-            O::F64Load { memarg } => load!(t, F64Load, memarg, F64),
-            O::I32Load8S { memarg } => load!(t, I32Load8S, memarg, I32),
-            O::I32Load8U { memarg } => load!(t, I32Load8U, memarg, I32),
-            O::I32Load16S { memarg } => load!(t, I32Load16S, memarg, I32),
-            O::I32Load16U { memarg } => load!(t, I32Load16U, memarg, I32),
-            O::I64Load8S { memarg } => load!(t, I64Load8S, memarg, I64),
-            O::I64Load8U { memarg } => load!(t, I64Load8U, memarg, I64),
-            O::I64Load16S { memarg } => load!(t, I64Load16S, memarg, I64),
-            O::I64Load16U { memarg } => load!(t, I64Load16U, memarg, I64),
-            O::I64Load32S { memarg } => load!(t, I64Load32S, memarg, I64),
-            O::I64Load32U { memarg } => load!(t, I64Load32U, memarg, I64),
-            O::I32Store { memarg } => store!(t, I32Store, memarg),
-            O::I64Store { memarg } => store!(t, I64Store, memarg),
-            O::F32Store { memarg } => store!(t, F32Store, memarg),
-            O::F64Store { memarg } => store!(t, F64Store, memarg),
-            O::I32Store8 { memarg } => store!(t, I32Store8, memarg),
-            O::I32Store16 { memarg } => store!(t, I32Store16, memarg),
-            O::I64Store8 { memarg } => store!(t, I64Store8, memarg),
-            O::I64Store16 { memarg } => store!(t, I64Store16, memarg),
-            O::I64Store32 { memarg } => store!(t, I64Store32, memarg),
+            O::I32Load { memarg } => load!(t, I32Load, I32LoadAdd, memarg, I32),
+            O::I64Load { memarg } => load!(t, I64Load, I64LoadAdd, memarg, I64),
+            O::F32Load { memarg } => load!(t, F32Load, F32LoadAdd, memarg, F32),
+            O::F64Load { memarg } => load!(t, F64Load, F64LoadAdd, memarg, F64),
+            O::I32Load8S { memarg } => load!(t, I32Load8S, I32Load8SAdd, memarg, I32),
+            O::I32Load8U { memarg } => load!(t, I32Load8U, I32Load8UAdd, memarg, I32),
+            O::I32Load16S { memarg } => load!(t, I32Load16S, I32Load16SAdd, memarg, I32),
+            O::I32Load16U { memarg } => load!(t, I32Load16U, I32Load16UAdd, memarg, I32),
+            O::I64Load8S { memarg } => load!(t, I64Load8S, I64Load8SAdd, memarg, I64),
+            O::I64Load8U { memarg } => load!(t, I64Load8U, I64Load8UAdd, memarg, I64),
+            O::I64Load16S { memarg } => load!(t, I64Load16S, I64Load16SAdd, memarg, I64),
+            O::I64Load16U { memarg } => load!(t, I64Load16U, I64Load16UAdd, memarg, I64),
+            O::I64Load32S { memarg } => load!(t, I64Load32S, I64Load32SAdd, memarg, I64),
+            O::I64Load32U { memarg } => load!(t, I64Load32U, I64Load32UAdd, memarg, I64),
+            O::I32Store { memarg } => store!(t, I32Store, I32StoreAdd, memarg),
+            O::I64Store { memarg } => store!(t, I64Store, I64StoreAdd, memarg),
+            O::F32Store { memarg } => store!(t, F32Store, F32StoreAdd, memarg),
+            O::F64Store { memarg } => store!(t, F64Store, F64StoreAdd, memarg),
+            O::I32Store8 { memarg } => store!(t, I32Store8, I32Store8Add, memarg),
+            O::I32Store16 { memarg } => store!(t, I32Store16, I32Store16Add, memarg),
+            O::I64Store8 { memarg } => store!(t, I64Store8, I64Store8Add, memarg),
+            O::I64Store16 { memarg } => store!(t, I64Store16, I64Store16Add, memarg),
+            O::I64Store32 { memarg } => store!(t, I64Store32, I64Store32Add, memarg),
             O::MemorySize { mem } => {
                 t.single_memory(mem)?;
                 let dst = t.push_temp(I32)?;

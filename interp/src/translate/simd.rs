@@ -32,6 +32,7 @@ macro_rules! vload {
     ($t:ident, $op:ident, $m:expr) => {
         $t.load(
             |dst, addr, offset| Instr::$op { dst, addr, offset },
+            None,
             $m,
             V128,
         )
@@ -96,6 +97,7 @@ impl Translator<'_> {
             O::V128Load64Zero { memarg } => vload!(t, V128Load64Zero, memarg),
             O::V128Store { memarg } => t.store(
                 |addr, val, offset| Instr::V128Store { addr, val, offset },
+                None,
                 memarg,
             ),
             O::V128Load8Lane { memarg, lane } => vload_lane!(t, V128Load8Lane, memarg, lane),

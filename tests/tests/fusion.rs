@@ -1,0 +1,87 @@
+//! Fused instructions keep the exact semantics of the sequences they replace: an address
+//! `i32.add` of a constant folded into the load or store that uses it wraps like the add
+//! did, and traps where the unfused pair traps.
+
+use anyhow::Result;
+use gloam::{Engine, Instance, Module, Store, Trap};
+
+const WAT: &str = r#"(module
+  (memory 1)
+  (data (i32.const 0) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10")
+  (func (export "load") (param i32) (result i32)
+    (i32.load (i32.add (local.get 0) (i32.const 8))))
+  (func (export "load8_s") (param i32) (result i64)
+    (i64.load8_s (i32.add (local.get 0) (i32.const -1))))
+  (func (export "store") (param i32 i32) (result i32)
+    (i32.store16 (i32.add (local.get 0) (i32.const 4)) (local.get 1))
+    (i32.load (i32.const 4)))
+  ;; The value is computed (and the address local rewritten) after the add: the add
+  ;; must still see the old local.
+  (func (export "store_tee") (param i32) (result i32)
+    (i32.store (i32.add (local.get 0) (i32.const 4))
+               (local.tee 0 (i32.const 0x55667788)))
+    (i32.load (i32.const 4))))"#;
+
+fn setup() -> Result<(Store<()>, Instance)> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, WAT)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    Ok((store, instance))
+}
+
+#[test]
+fn address_adds_are_fused_into_loads_and_stores() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, WAT)?;
+    let core = module.core();
+    let text = |f: u32| -> Result<String> {
+        let code = core.code(f).map_err(|e| anyhow::anyhow!(e))?;
+        Ok(code
+            .code
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join("\n"))
+    };
+    assert!(text(0)?.contains("i32.load_add"), "{}", text(0)?);
+    assert!(!text(0)?.contains("i32.add_imm"), "{}", text(0)?);
+    assert!(text(1)?.contains("i64.load8_s_add"), "{}", text(1)?);
+    assert!(text(2)?.contains("i32.store16_add"), "{}", text(2)?);
+    // Not fused: the add is not the instruction right before the store.
+    assert!(text(3)?.contains("i32.add_imm"), "{}", text(3)?);
+    Ok(())
+}
+
+#[test]
+fn fused_accesses_wrap_like_the_add() -> Result<()> {
+    let (mut store, instance) = setup()?;
+    let load = instance.get_typed_func::<i32, i32>(&mut store, "load")?;
+    assert_eq!(load.call(&mut store, 0)?, 0x0c0b0a09);
+    // 0xfffffffc + 8 wraps to 4 in the add; the unfused pair reads memory[4..8].
+    assert_eq!(load.call(&mut store, -4)?, 0x08070605);
+    let load8 = instance.get_typed_func::<i32, i64>(&mut store, "load8_s")?;
+    assert_eq!(load8.call(&mut store, 16)?, 0x10);
+    // 0 + (-1) wraps to 0xffffffff: out of bounds.
+    let err = load8.call(&mut store, 0).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    // In bounds only if the 4 bytes fit: 65530 + 8 = 65538 > 65536 - 4.
+    let err = load.call(&mut store, 65526).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    assert_eq!(load.call(&mut store, 65524)?, 0);
+    Ok(())
+}
+
+#[test]
+fn fused_stores_write_where_the_add_points() -> Result<()> {
+    let (mut store, instance) = setup()?;
+    let st = instance.get_typed_func::<(i32, i32), i32>(&mut store, "store")?;
+    // -4 + 4 wraps to 0: bytes 0..2 change, memory[4..8] is unchanged.
+    assert_eq!(st.call(&mut store, (-4, 0x7777))?, 0x08070605);
+    assert_eq!(st.call(&mut store, (0, 0x1234))?, 0x08071234);
+    let err = st.call(&mut store, (65531, 1)).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    let tee = instance.get_typed_func::<i32, i32>(&mut store, "store_tee")?;
+    assert_eq!(tee.call(&mut store, 0)?, 0x55667788);
+    Ok(())
+}
