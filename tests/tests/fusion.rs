@@ -85,3 +85,36 @@ fn fused_stores_write_where_the_add_points() -> Result<()> {
     assert_eq!(tee.call(&mut store, 0)?, 0x55667788);
     Ok(())
 }
+
+/// Values flowing into loop headers and block ends: the threaded dispatcher passes the
+/// previous instruction's result in a register only along straight-line code, never into
+/// an instruction that a branch also reaches.
+#[test]
+fn accumulator_is_not_used_across_joins() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (func (export "sum") (param i32) (result i32) (local i32)
+            (local.set 1 (i32.mul (local.get 0) (i32.const 1000)))
+            (loop $l
+              (local.set 1 (i32.add (local.get 1) (local.get 0)))
+              (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+              (br_if $l (local.get 0)))
+            (local.get 1))
+          (func (export "pick") (param i32 i32) (result i32)
+            (i32.add
+              (if (result i32) (local.get 0)
+                (then (i32.mul (local.get 1) (i32.const 3)))
+                (else (i32.sub (local.get 1) (i32.const 7))))
+              (i32.const 100))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum")?;
+    assert_eq!(sum.call(&mut store, 10)?, 10_000 + 55);
+    let pick = instance.get_typed_func::<(i32, i32), i32>(&mut store, "pick")?;
+    assert_eq!(pick.call(&mut store, (1, 5))?, 115);
+    assert_eq!(pick.call(&mut store, (0, 5))?, 98);
+    Ok(())
+}

@@ -327,7 +327,15 @@ macro_rules! other_op {
 }
 
 /// The executor state the dispatch loop keeps in machine registers.
+///
+/// The threaded dispatcher has no `code` register: its branch targets are relative to the
+/// next instruction (see `threaded::thread`), and it saves the pc against `Executor::code`.
 pub(crate) struct Hot {
+    #[cfg(not(all(
+        not(debug_assertions),
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(feature = "portable-dispatch")
+    )))]
     code: *const Unit,
     ip: *const Unit,
     regs: *mut u64,
@@ -336,28 +344,83 @@ pub(crate) struct Hot {
 }
 
 impl Hot {
+    /// Hot state at `ip` of the code starting at `code`.
     #[inline(always)]
-    fn from_executor(ex: &Executor<'_>) -> Hot {
+    fn new(
+        code: *const Unit,
+        ip: *const Unit,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+    ) -> Hot {
+        #[cfg(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        ))]
+        let _ = code;
         Hot {
-            code: ex.code,
-            // SAFETY: `pc` is within the current function's code (see `run`).
-            ip: unsafe { ex.code.add(ex.pc) },
-            regs: ex.regs,
-            mem: ex.mem,
-            mem_len: ex.mem_len,
+            #[cfg(not(all(
+                not(debug_assertions),
+                any(target_arch = "x86_64", target_arch = "aarch64"),
+                not(feature = "portable-dispatch")
+            )))]
+            code,
+            ip,
+            regs,
+            mem,
+            mem_len,
         }
     }
 
     #[inline(always)]
-    fn save(&self, ex: &mut Executor<'_>) {
-        // SAFETY: `ip` and `code` point into the same code slice.
-        ex.pc = unsafe { self.ip.offset_from(self.code) } as usize;
+    fn from_executor(ex: &Executor<'_>) -> Hot {
+        // SAFETY: `pc` is within the current function's code (see `run`).
+        let ip = unsafe { ex.code.add(ex.pc) };
+        Hot::new(ex.code, ip, ex.regs, ex.mem, ex.mem_len)
     }
 
     #[inline(always)]
+    fn save(&self, ex: &mut Executor<'_>) {
+        #[cfg(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        ))]
+        let code = ex.code;
+        #[cfg(not(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        )))]
+        let code = self.code;
+        // SAFETY: `ip` and `code` point into the current function's code.
+        ex.pc = unsafe { self.ip.offset_from(code) } as usize;
+    }
+
+    /// Jumps to `target`: an absolute index for the `match` dispatcher, an offset from the
+    /// next instruction in threaded code.
+    #[inline(always)]
     fn jump(&mut self, target: crate::ops::Target) {
+        #[cfg(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        ))]
+        // SAFETY: `thread` made every target relative to the instruction after the branch,
+        // whose address `ip` holds here; the target is inside the function's code.
+        {
+            self.ip = unsafe { self.ip.offset(target.0 as i32 as isize) };
+        }
+        #[cfg(not(all(
+            not(debug_assertions),
+            any(target_arch = "x86_64", target_arch = "aarch64"),
+            not(feature = "portable-dispatch")
+        )))]
         // SAFETY: branch targets are indices into the current function's code.
-        self.ip = unsafe { self.code.add(target.0 as usize) };
+        {
+            self.ip = unsafe { self.code.add(target.0 as usize) };
+        }
     }
 
     #[inline(always)]

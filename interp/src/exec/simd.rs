@@ -197,13 +197,7 @@ impl Hot {
 /// `i8x16.shuffle` on the frame `regs`, with its lane indices in the two words at `words`.
 #[inline(never)]
 fn shuffle(regs: *mut u64, words: *const Unit, dst: Dst, a: Reg, b: Reg) {
-    let mut h = Hot {
-        code: words,
-        ip: words,
-        regs,
-        mem: core::ptr::null_mut(),
-        mem_len: 0,
-    };
+    let mut h = Hot::new(words, words, regs, core::ptr::null_mut(), 0);
     let lanes = h.imm16();
     let v = simd::i8x16_shuffle(h.v128(a), h.v128(b), lanes);
     h.set_v128(dst, v);
@@ -611,13 +605,13 @@ mod tests {
     #[test]
     fn simd_regs_agree() {
         let mut cells = [0u64; 6];
-        let mut h = Hot {
-            code: core::ptr::null(),
-            ip: core::ptr::null(),
-            regs: cells.as_mut_ptr(),
-            mem: core::ptr::null_mut(),
-            mem_len: 0,
-        };
+        let mut h = Hot::new(
+            core::ptr::null(),
+            core::ptr::null(),
+            cells.as_mut_ptr(),
+            core::ptr::null_mut(),
+            0,
+        );
         let v = V128(core::array::from_fn(|i| 0xa0 + i as u8));
         h.set_v128(Dst(1), v);
         assert_eq!(h.v128_by_cells(Reg(1)), v);

@@ -23,9 +23,11 @@ use crate::trap::Trap;
 
 /// A handler: runs the instruction at `ip` and continues with the next one.
 ///
-/// Handlers return nothing, so no return slot is passed on the stack (which would push the
-/// sixth argument to the stack and stop the sibling call); the exit goes in `ex.pending`.
-type Handler = unsafe fn(*const Slot, *mut u64, *mut u8, usize, *const Slot, &mut Executor<'_>);
+/// The fifth argument is the accumulator: the value the previous instruction produced
+/// (see [`thread`]). Handlers return nothing, so no return slot is passed on the stack
+/// (which would push an argument to the stack and stop the sibling call); the exit goes
+/// in `ex.pending`.
+type Handler = unsafe fn(*const Slot, *mut u64, *mut u8, usize, u64, &mut Executor<'_>);
 
 /// One instruction of threaded code: the instruction with its handler next to it (direct
 /// threading), so dispatch is one load and one indirect jump, with no table lookup on the
@@ -49,43 +51,79 @@ impl super::CodeUnit for Slot {
     }
 }
 
-/// Threads a function's code: pairs every instruction with its opcode's handler.
+/// Threads a function's code: pairs every instruction with its handler.
+///
+/// - Branch targets become offsets from the instruction after the branch (`Hot::jump`),
+///   so the dispatcher needs no register for the code base.
+/// - The accumulator: every handler of the `unary`, `unary_trap`, `binary`, `binary_imm`,
+///   `binary_trap` and `load` families passes the value it wrote to its `dst` cell on to
+///   the next handler in a machine register. An instruction whose first operand is the
+///   previous instruction's `dst` gets the handler variant that reads that register
+///   instead of the cell, which takes the store-to-load round trip through the frame off
+///   the dependency chain. The cell is written either way, so everything else (other
+///   operands, stack maps, traps, the `match` dispatcher) sees the same frame. Only the
+///   straight-line successor qualifies: never an instruction a branch can reach, nor the
+///   first one of a function.
 pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
+    let mut is_target = vec![false; code.len() + 1];
+    for instr in code {
+        if let Some(t) = instr.target()
+            && let Some(flag) = is_target.get_mut(t.0 as usize)
+        {
+            *flag = true;
+        }
+    }
     code.iter()
-        .map(|&instr| Slot {
-            handler: HANDLERS[instr.opcode() as usize],
-            instr,
+        .enumerate()
+        .map(|(i, &instr)| {
+            let op = instr.opcode() as usize;
+            let mut handler = HANDLERS[op];
+            if i > 0
+                && !is_target[i]
+                && let (Some(d), Some(a), Some(h)) = (
+                    produces(&code[i - 1]),
+                    first_operand(&instr),
+                    ACC_HANDLERS[op],
+                )
+                && d == a
+            {
+                handler = h;
+            }
+            let mut instr = instr;
+            if let Some(t) = instr.target() {
+                let rel = t.0 as i64 - (i as i64 + 1);
+                instr.set_target(crate::ops::Target(rel as i32 as u32));
+            }
+            Slot { handler, instr }
         })
         .collect()
 }
 
-/// Continues with the instruction at `h.ip`.
+/// Continues with the instruction at `h.ip`, passing `acc` on.
 #[inline(always)]
-unsafe fn next(h: Hot, ex: &mut Executor<'_>) {
+unsafe fn next(h: Hot, acc: u64, ex: &mut Executor<'_>) {
     // SAFETY: the translator keeps `ip` inside the current function's code (every path
-    // ends in a jump, return or trap), and `thread` gave every slot its opcode's handler.
-    unsafe { ((*h.ip).handler)(h.ip, h.regs, h.mem, h.mem_len, h.code, ex) }
+    // ends in a jump, return or trap), and `thread` gave every slot a handler for its
+    // opcode.
+    unsafe { ((*h.ip).handler)(h.ip, h.regs, h.mem, h.mem_len, acc, ex) }
 }
 
 /// Rebuilds the hot state from handler arguments, advanced past the current instruction.
 #[inline(always)]
-fn hot(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot) -> Hot {
+fn hot(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize) -> Hot {
     // SAFETY: `ip` points at an instruction, so one past it is in bounds or the end.
-    Hot {
-        code,
-        ip: unsafe { ip.add(1) },
-        regs,
-        mem,
-        mem_len,
-    }
+    let ip = unsafe { ip.add(1) };
+    Hot::new(core::ptr::null(), ip, regs, mem, mem_len)
 }
 
 impl Executor<'_> {
     /// Runs the current function with the threaded dispatcher.
     pub(super) fn run_threaded(&mut self) -> Exit {
         let h = Hot::from_executor(self);
-        // SAFETY: `h` describes the current frame (see `Hot::from_executor`).
-        unsafe { next(h, self) };
+        // SAFETY: `h` describes the current frame (see `Hot::from_executor`); the first
+        // instruction run never reads the accumulator (see `thread`: a function's first
+        // instruction, and every instruction a call returns to, follows no producer).
+        unsafe { next(h, 0, self) };
         self.pending.take().unwrap_or(Exit::Done)
     }
 }
@@ -93,13 +131,25 @@ impl Executor<'_> {
 /// Decodes the operands of the instruction at `ip`, whose opcode is `$name`.
 macro_rules! operands {
     ($ip:ident, $name:ident { $($f:ident),* }) => {
-        // SAFETY: `thread` gives each slot its own opcode's handler, so the instruction at
-        // `ip` is a `$name`.
+        // SAFETY: `thread` gives each slot a handler of its own opcode, so the instruction
+        // at `ip` is a `$name`.
         let Instr::$name { $($f),* } = (unsafe { (*$ip).instr }) else {
             // SAFETY: as above; no other variant can be here.
             unsafe { core::hint::unreachable_unchecked() }
         };
     };
+}
+
+/// Reads an instruction's first operand: from its cell, or from the accumulator.
+macro_rules! first {
+    (cell, $h:ident, $r:ident, $acc:ident) => {{
+        let _ = $acc;
+        $h.get($r)
+    }};
+    (acc, $h:ident, $r:ident, $acc:ident) => {{
+        let _ = $r;
+        $acc
+    }};
 }
 
 /// Leaves the dispatch loop with a trap, recording the pc for the backtrace.
@@ -108,7 +158,7 @@ macro_rules! operands {
 /// needs no callee-saved registers (no push/pop around every load and store).
 macro_rules! leave {
     ($h:ident, $ex:ident, $trap:expr) => {{
-        return trap_exit($h.ip, $h.code, $ex, $trap);
+        return trap_exit($h.ip, $ex, $trap);
     }};
 }
 
@@ -116,17 +166,145 @@ macro_rules! leave {
 /// (as `Hot::save` does) and parks the trap in `ex.pending`.
 #[cold]
 #[inline(never)]
-fn trap_exit(ip: *const Slot, code: *const Slot, ex: &mut Executor<'_>, trap: Trap) {
-    exit_with(ip, code, ex, Exit::Trap(trap))
+fn trap_exit(ip: *const Slot, ex: &mut Executor<'_>, trap: Trap) {
+    exit_with(ip, ex, Exit::Trap(trap))
 }
 
 /// Like [`trap_exit`], for any exit of a `hot` handler.
 #[cold]
 #[inline(never)]
-fn exit_with(ip: *const Slot, code: *const Slot, ex: &mut Executor<'_>, exit: Exit) {
-    // SAFETY: `ip` and `code` point into the same function's code.
-    ex.pc = unsafe { ip.offset_from(code) } as usize;
+fn exit_with(ip: *const Slot, ex: &mut Executor<'_>, exit: Exit) {
+    // SAFETY: `ip` and `ex.code` point into the current function's threaded code.
+    ex.pc = unsafe { ip.offset_from(ex.code) } as usize;
     ex.pending = Some(exit);
+}
+
+/// The handler signature, spelled out for the macros below.
+macro_rules! handler_fn {
+    ($fname:ident, |$ip:ident, $regs:ident, $mem:ident, $mem_len:ident, $acc:ident, $ex:ident| $body:block) => {
+        pub(super) unsafe fn $fname(
+            $ip: *const Slot,
+            $regs: *mut u64,
+            $mem: *mut u8,
+            $mem_len: usize,
+            $acc: u64,
+            $ex: &mut Executor<'_>,
+        ) $body
+    };
+}
+
+/// One handler of a family row, reading its first operand in `$mode` (`cell` or `acc`).
+macro_rules! family_handler {
+    (unary $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { dst, src });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let v = ($f)(<$t>::from_cell(first!($mode, h, src, acc))).to_cell();
+            h.set(dst, v);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
+    (unary_trap $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { dst, src });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let v = match ($f)(<$t>::from_cell(first!($mode, h, src, acc))) {
+                Ok(v) => v.to_cell(),
+                Err(t) => leave!(h, ex, t),
+            };
+            h.set(dst, v);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
+    (binary $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { dst, a, b });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let x = <$t>::from_cell(first!($mode, h, a, acc));
+            let v = ($f)(x, <$t>::from_cell(h.get(b))).to_cell();
+            h.set(dst, v);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
+    (binary_imm $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { dst, a, imm });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let x = <$t>::from_cell(first!($mode, h, a, acc));
+            let v = ($f)(x, <$t>::from_imm(imm)).to_cell();
+            h.set(dst, v);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
+    (binary_trap $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { dst, a, b });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let x = <$t>::from_cell(first!($mode, h, a, acc));
+            let v = match ($f)(x, <$t>::from_cell(h.get(b))) {
+                Ok(v) => v.to_cell(),
+                Err(t) => leave!(h, ex, t),
+            };
+            h.set(dst, v);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
+    (br_cmp $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { a, b, target });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let x = <$t>::from_cell(first!($mode, h, a, acc));
+            if ($f)(x, <$t>::from_cell(h.get(b))) {
+                h.jump(target);
+            }
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, acc, ex) }
+        });
+    };
+    (br_cmp_imm $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { a, imm, target });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let x = <$t>::from_cell(first!($mode, h, a, acc));
+            if ($f)(x, <$t>::from_imm(imm)) {
+                h.jump(target);
+            }
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, acc, ex) }
+        });
+    };
+    (load $fname:ident $mode:ident $name:ident $n:literal, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { dst, addr, offset });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let ea = first!($mode, h, addr, acc) as u32 as u64 + offset as u64;
+            let v = match h.load_at::<$n>(ea) {
+                Ok(bytes) => ($f)(bytes).to_cell(),
+                Err(t) => leave!(h, ex, t),
+            };
+            h.set(dst, v);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
+    (store $fname:ident $mode:ident $name:ident $n:literal $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { addr, val, offset });
+            let mut h = hot(ip, regs, mem, mem_len);
+            let ea = first!($mode, h, addr, acc) as u32 as u64 + offset as u64;
+            let v = <$t>::from_cell(h.get(val));
+            if let Err(t) = h.store_at::<$n>(ea, ($f)(v)) {
+                leave!(h, ex, t);
+            }
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, acc, ex) }
+        });
+    };
 }
 
 macro_rules! define_threaded {
@@ -142,131 +320,70 @@ macro_rules! define_threaded {
         store: [$(($st:ident, $stm:literal, $stn:literal, $stt:ty, $stf:expr)),* $(,)?],
         other: [$($(#[doc = $doc:literal])* $($hot:ident)? ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
     ) => {
-        /// One unit struct per opcode, holding its handler (macros cannot make new names).
+        /// One unit struct per opcode, holding its handlers (macros cannot make new names):
+        /// `run` reads every operand from its cell, `run_acc` (family rows) its first
+        /// operand from the accumulator.
         mod op {
             use super::*;
 
             $(pub struct $un;
             impl $un {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $un { dst, src });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let x = <$unt>::from_cell(h.get(src));
-                    h.set(dst, ($unf)(x).to_cell());
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(unary run cell $un $unt, $unf);
+                family_handler!(unary run_acc acc $un $unt, $unf);
             })*
             $(pub struct $ut;
             impl $ut {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $ut { dst, src });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let x = <$utt>::from_cell(h.get(src));
-                    match ($utf)(x) {
-                        Ok(v) => h.set(dst, v.to_cell()),
-                        Err(t) => leave!(h, ex, t),
-                    }
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(unary_trap run cell $ut $utt, $utf);
+                family_handler!(unary_trap run_acc acc $ut $utt, $utf);
             })*
             $(pub struct $bn;
             impl $bn {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $bn { dst, a, b });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let (x, y) = (<$bnt>::from_cell(h.get(a)), <$bnt>::from_cell(h.get(b)));
-                    h.set(dst, ($bnf)(x, y).to_cell());
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(binary run cell $bn $bnt, $bnf);
+                family_handler!(binary run_acc acc $bn $bnt, $bnf);
             })*
             $(pub struct $bi;
             impl $bi {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $bi { dst, a, imm });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let (x, y) = (<$bit>::from_cell(h.get(a)), <$bit>::from_imm(imm));
-                    h.set(dst, ($bif)(x, y).to_cell());
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(binary_imm run cell $bi $bit, $bif);
+                family_handler!(binary_imm run_acc acc $bi $bit, $bif);
             })*
             $(pub struct $bt;
             impl $bt {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $bt { dst, a, b });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let (x, y) = (<$btt>::from_cell(h.get(a)), <$btt>::from_cell(h.get(b)));
-                    match ($btf)(x, y) {
-                        Ok(v) => h.set(dst, v.to_cell()),
-                        Err(t) => leave!(h, ex, t),
-                    }
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(binary_trap run cell $bt $btt, $btf);
+                family_handler!(binary_trap run_acc acc $bt $btt, $btf);
             })*
             $(pub struct $bc;
             impl $bc {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $bc { a, b, target });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let (x, y) = (<$bct>::from_cell(h.get(a)), <$bct>::from_cell(h.get(b)));
-                    if ($bcf)(x, y) { h.jump(target); }
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(br_cmp run cell $bc $bct, $bcf);
+                family_handler!(br_cmp run_acc acc $bc $bct, $bcf);
             })*
             $(pub struct $bci;
             impl $bci {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $bci { a, imm, target });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let (x, y) = (<$bcit>::from_cell(h.get(a)), <$bcit>::from_imm(imm));
-                    if ($bcif)(x, y) { h.jump(target); }
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(br_cmp_imm run cell $bci $bcit, $bcif);
+                family_handler!(br_cmp_imm run_acc acc $bci $bcit, $bcif);
             })*
             $(pub struct $ld;
             impl $ld {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $ld { dst, addr, offset });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    match h.load::<$ldn>(addr, offset) {
-                        Ok(bytes) => h.set(dst, ($ldf)(bytes).to_cell()),
-                        Err(t) => leave!(h, ex, t),
-                    }
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(load run cell $ld $ldn, $ldf);
+                family_handler!(load run_acc acc $ld $ldn, $ldf);
             })*
             $(pub struct $st;
             impl $st {
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
-                    operands!(ip, $st { addr, val, offset });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
-                    let v = <$stt>::from_cell(h.get(val));
-                    if let Err(t) = h.store::<$stn>(addr, offset, ($stf)(v)) {
-                        leave!(h, ex, t);
-                    }
-                    // SAFETY: continues with the next instruction of the same code.
-                    unsafe { next(h, ex) }
-                }
+                family_handler!(store run cell $st $stn $stt, $stf);
+                family_handler!(store run_acc acc $st $stn $stt, $stf);
             })*
             $(pub struct $ot;
             impl $ot {
                 slow_fn!($($hot)? ; $ot, $($of: $oft),*);
 
                 #[allow(unused_mut)]
-                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, code: *const Slot, ex: &mut Executor<'_>) {
+                pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, acc: u64, ex: &mut Executor<'_>) {
                     operands!(ip, $ot { $($of),* });
-                    let mut h = hot(ip, regs, mem, mem_len, code);
+                    let mut h = hot(ip, regs, mem, mem_len);
                     threaded_other!($($hot)? ; ex, h, $ot, $($of),*);
                     // SAFETY: continues with the next instruction (of the current code,
-                    // which a call or return may have switched).
-                    unsafe { next(h, ex) }
+                    // which a call or return may have switched). `other` rows produce no
+                    // accumulator value: `acc` passes through unread.
+                    unsafe { next(h, acc, ex) }
                 }
             })*
         }
@@ -284,6 +401,50 @@ macro_rules! define_threaded {
             $(op::$st::run,)*
             $(op::$ot::run,)*
         ];
+
+        /// The accumulator-reading variants, indexed by opcode (`None` for `other` rows).
+        static ACC_HANDLERS: &[Option<Handler>] = &[
+            $(Some(op::$un::run_acc as Handler),)*
+            $(Some(op::$ut::run_acc as Handler),)*
+            $(Some(op::$bn::run_acc as Handler),)*
+            $(Some(op::$bi::run_acc as Handler),)*
+            $(Some(op::$bt::run_acc as Handler),)*
+            $(Some(op::$bc::run_acc as Handler),)*
+            $(Some(op::$bci::run_acc as Handler),)*
+            $(Some(op::$ld::run_acc as Handler),)*
+            $(Some(op::$st::run_acc as Handler),)*
+            $({ let _ = stringify!($ot); None },)*
+        ];
+
+        /// The cell whose value a family instruction leaves in the accumulator.
+        fn produces(instr: &Instr) -> Option<u16> {
+            match *instr {
+                $(Instr::$un { dst, .. })|*
+                $(| Instr::$ut { dst, .. })*
+                $(| Instr::$bn { dst, .. })*
+                $(| Instr::$bi { dst, .. })*
+                $(| Instr::$bt { dst, .. })*
+                $(| Instr::$ld { dst, .. })* => Some(dst.0),
+                _ => None,
+            }
+        }
+
+        /// The first operand of a family instruction: the one `run_acc` reads from the
+        /// accumulator.
+        fn first_operand(instr: &Instr) -> Option<u16> {
+            match *instr {
+                $(Instr::$un { src, .. })|*
+                $(| Instr::$ut { src, .. })* => Some(src.0),
+                $(Instr::$bn { a, .. })|*
+                $(| Instr::$bi { a, .. })*
+                $(| Instr::$bt { a, .. })*
+                $(| Instr::$bc { a, .. })*
+                $(| Instr::$bci { a, .. })* => Some(a.0),
+                $(Instr::$ld { addr, .. })|*
+                $(| Instr::$st { addr, .. })* => Some(addr.0),
+                _ => None,
+            }
+        }
     };
 }
 
@@ -310,7 +471,7 @@ macro_rules! slow_fn {
 macro_rules! threaded_other {
     (hot ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
         if let Err(exit) = Hot::$name(&mut $h, $($a),*) {
-            return exit_with($h.ip, $h.code, $ex, exit);
+            return exit_with($h.ip, $ex, exit);
         }
     };
     ( ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
