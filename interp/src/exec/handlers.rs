@@ -2,7 +2,7 @@
 //! the opcode (hence the non-snake-case names).
 #![allow(non_snake_case)]
 
-use super::{Executor, Exit, Hot, Step};
+use super::{CodeUnit, Executor, Exit, Hot, Step};
 use crate::ops::{Cell, Dst, Instr, Reg, Target};
 use crate::prelude::*;
 use crate::trap::Trap;
@@ -333,7 +333,20 @@ impl Hot {
         // The `len + 1` entries that follow are `br` instructions; the last is the default.
         let i = (self.get(index) as u32).min(len);
         // SAFETY: the translator emits `len + 1` entries after `br_table`.
-        self.ip = unsafe { self.ip.add(i as usize) };
+        let entry = unsafe { self.ip.add(i as usize) };
+        // Take a plain `br` entry's jump right away (one dispatch instead of two); other
+        // entries (a `br` to a return becomes the return) run as the next instruction.
+        // SAFETY: `entry` points at one of those entries.
+        match unsafe { (*entry).instr() } {
+            Instr::Br { target } => {
+                // SAFETY: `entry` is inside the code, so one past it is in bounds or the
+                // end; `jump` then goes where the entry's `br` would have (a threaded
+                // target is relative to the instruction after the `br`).
+                self.ip = unsafe { entry.add(1) };
+                self.jump(target);
+            }
+            _ => self.ip = entry,
+        }
         Ok(())
     }
 

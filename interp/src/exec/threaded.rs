@@ -73,22 +73,20 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
             *flag = true;
         }
     }
+    let mut produced = None;
     code.iter()
         .enumerate()
         .map(|(i, &instr)| {
-            let op = instr.opcode() as usize;
-            let mut handler = HANDLERS[op];
+            let info = acc_info(&instr);
+            let mut handler = info.run;
             if i > 0
                 && !is_target[i]
-                && let (Some(d), Some(a), Some(h)) = (
-                    produces(&code[i - 1]),
-                    first_operand(&instr),
-                    ACC_HANDLERS[op],
-                )
+                && let (Some(d), Some(a), Some(h)) = (produced, info.first, info.run_acc)
                 && d == a
             {
                 handler = h;
             }
+            produced = info.produces;
             let mut instr = instr;
             if let Some(t) = instr.target() {
                 let rel = t.0 as i64 - (i as i64 + 1);
@@ -97,6 +95,122 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
             Slot { handler, instr }
         })
         .collect()
+}
+
+/// How an instruction takes part in the accumulator (see [`thread`]).
+struct AccInfo {
+    /// The cell whose value its handler leaves in the accumulator.
+    produces: Option<u16>,
+    /// The operand its `run_acc` handler reads from the accumulator.
+    first: Option<u16>,
+    run: Handler,
+    run_acc: Option<Handler>,
+}
+
+fn acc_info(instr: &Instr) -> AccInfo {
+    if let Some(info) = other_acc_info(instr) {
+        return info;
+    }
+    let op = instr.opcode() as usize;
+    AccInfo {
+        produces: produces(instr),
+        first: first_operand(instr),
+        run: HANDLERS[op],
+        run_acc: ACC_HANDLERS[op],
+    }
+}
+
+/// Handlers of `hot` rows of the `other` family that take part in the accumulator: `run`
+/// leaves the row's `dst` in it (when it has one), `run_acc` takes the row's first
+/// operand from it. `run_acc` writes the accumulator to that operand's cell, which holds
+/// the same value already, and then runs the row's `Hot` method, whose read of the cell
+/// the compiler forwards from that write: the value stays in a register.
+macro_rules! acc_others {
+    ($($name:ident { $($f:ident),* } produces $prod:tt first $first:tt;)*) => {
+        mod acc_op {
+            use super::*;
+            $(
+                #[allow(non_snake_case)]
+                pub(super) mod $name {
+                    use super::*;
+                    handler_fn!(run, |ip, regs, mem, mem_len, acc, ex| {
+                        operands!(ip, $name { $($f),* });
+                        let mut h = hot(ip, regs, mem, mem_len);
+                        if let Err(exit) = Hot::$name(&mut h, $($f),*) {
+                            return exit_with(h.ip, ex, exit);
+                        }
+                        let acc = acc_out!($prod, h, acc);
+                        // SAFETY: continues with the next instruction of the same code.
+                        unsafe { next(h, acc, ex) }
+                    });
+                    acc_in_handler!($first, $name { $($f),* } produces $prod);
+                }
+            )*
+        }
+
+        fn other_acc_info(instr: &Instr) -> Option<AccInfo> {
+            match *instr {
+                $(Instr::$name { $($f),* } => {
+                    $(let _ = $f;)*
+                    Some(AccInfo {
+                        produces: acc_reg!($prod),
+                        first: acc_reg!($first),
+                        run: acc_op::$name::run,
+                        run_acc: acc_in_fn!($first, $name),
+                    })
+                })*
+                _ => None,
+            }
+        }
+    };
+}
+
+/// The accumulator a `run` of [`acc_others!`] passes on.
+macro_rules! acc_out {
+    (none, $h:ident, $acc:ident) => {
+        $acc
+    };
+    ($dst:ident, $h:ident, $acc:ident) => {{
+        let _ = $acc;
+        $h.get(Reg($dst.0))
+    }};
+}
+
+/// The cell an [`acc_others!`] row names (`none`: no such cell).
+macro_rules! acc_reg {
+    (none) => {
+        None
+    };
+    ($r:ident) => {
+        Some($r.0)
+    };
+}
+
+/// The `run_acc` of an [`acc_others!`] row, if it has a first operand.
+macro_rules! acc_in_fn {
+    (none, $name:ident) => {
+        None
+    };
+    ($first:ident, $name:ident) => {
+        Some(acc_op::$name::run_acc as Handler)
+    };
+}
+
+macro_rules! acc_in_handler {
+    (none, $($rest:tt)*) => {};
+    ($first:ident, $name:ident { $($f:ident),* } produces $prod:tt) => {
+        handler_fn!(run_acc, |ip, regs, mem, mem_len, acc, ex| {
+            operands!(ip, $name { $($f),* });
+            let mut h = hot(ip, regs, mem, mem_len);
+            h.set(Dst($first.0), acc);
+            if let Err(exit) = Hot::$name(&mut h, $($f),*) {
+                return exit_with(h.ip, ex, exit);
+            }
+            let acc = acc_out!($prod, h, acc);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, acc, ex) }
+        });
+    };
 }
 
 /// Continues with the instruction at `h.ip`, passing `acc` on.
@@ -182,7 +296,7 @@ fn exit_with(ip: *const Slot, ex: &mut Executor<'_>, exit: Exit) {
 /// The handler signature, spelled out for the macros below.
 macro_rules! handler_fn {
     ($fname:ident, |$ip:ident, $regs:ident, $mem:ident, $mem_len:ident, $acc:ident, $ex:ident| $body:block) => {
-        pub(super) unsafe fn $fname(
+        pub(crate) unsafe fn $fname(
             $ip: *const Slot,
             $regs: *mut u64,
             $mem: *mut u8,
@@ -481,6 +595,38 @@ macro_rules! threaded_other {
         }
         $h = Hot::from_executor($ex);
     };
+}
+
+acc_others! {
+    Copy { dst, src } produces dst first src;
+    Const32 { dst, value } produces dst first none;
+    Select { dst, cond, a, b } produces dst first cond;
+    BrIfNez { cond, target } produces none first cond;
+    BrIfEqz { cond, target } produces none first cond;
+    BrTable { index, len } produces none first index;
+    I32LoadAdd { dst, addr, imm } produces dst first addr;
+    I64LoadAdd { dst, addr, imm } produces dst first addr;
+    F32LoadAdd { dst, addr, imm } produces dst first addr;
+    F64LoadAdd { dst, addr, imm } produces dst first addr;
+    I32Load8SAdd { dst, addr, imm } produces dst first addr;
+    I32Load8UAdd { dst, addr, imm } produces dst first addr;
+    I32Load16SAdd { dst, addr, imm } produces dst first addr;
+    I32Load16UAdd { dst, addr, imm } produces dst first addr;
+    I64Load8SAdd { dst, addr, imm } produces dst first addr;
+    I64Load8UAdd { dst, addr, imm } produces dst first addr;
+    I64Load16SAdd { dst, addr, imm } produces dst first addr;
+    I64Load16UAdd { dst, addr, imm } produces dst first addr;
+    I64Load32SAdd { dst, addr, imm } produces dst first addr;
+    I64Load32UAdd { dst, addr, imm } produces dst first addr;
+    I32StoreAdd { addr, val, imm } produces none first addr;
+    I64StoreAdd { addr, val, imm } produces none first addr;
+    F32StoreAdd { addr, val, imm } produces none first addr;
+    F64StoreAdd { addr, val, imm } produces none first addr;
+    I32Store8Add { addr, val, imm } produces none first addr;
+    I32Store16Add { addr, val, imm } produces none first addr;
+    I64Store8Add { addr, val, imm } produces none first addr;
+    I64Store16Add { addr, val, imm } produces none first addr;
+    I64Store32Add { addr, val, imm } produces none first addr;
 }
 
 crate::for_each_op!(define_threaded);
