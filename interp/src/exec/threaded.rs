@@ -63,7 +63,8 @@ impl super::CodeUnit for Slot {
 ///   the dependency chain. The cell is written either way, so everything else (other
 ///   operands, stack maps, traps, the `match` dispatcher) sees the same frame. Only the
 ///   straight-line successor qualifies: never an instruction a branch can reach, nor the
-///   first one of a function.
+///   first one of a function. A commutative integer operation whose *second* operand is
+///   the predecessor's `dst` has its operands swapped to qualify.
 pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
     let mut is_target = vec![false; code.len() + 1];
     for instr in code {
@@ -77,17 +78,17 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
     code.iter()
         .enumerate()
         .map(|(i, &instr)| {
+            let mut instr = instr;
             let info = acc_info(&instr);
             let mut handler = info.run;
             if i > 0
                 && !is_target[i]
                 && let (Some(d), Some(a), Some(h)) = (produced, info.first, info.run_acc)
-                && d == a
+                && (d == a || swap_to_first(&mut instr, d))
             {
                 handler = h;
             }
             produced = info.produces;
-            let mut instr = instr;
             if let Some(t) = instr.target() {
                 let rel = t.0 as i64 - (i as i64 + 1);
                 instr.set_target(crate::ops::Target(rel as i32 as u32));
@@ -95,6 +96,34 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
             Slot { handler, instr }
         })
         .collect()
+}
+
+/// For a commutative integer operation whose second operand is `cell`: swaps the
+/// operands (in the threaded copy) so that the accumulator can stand for it. Integer
+/// `add`, `mul`, `and`, `or`, `xor`, `eq` and `ne` give the same result either way.
+fn swap_to_first(instr: &mut Instr, cell: u16) -> bool {
+    match instr {
+        Instr::I32Add { a, b, .. }
+        | Instr::I32Mul { a, b, .. }
+        | Instr::I32And { a, b, .. }
+        | Instr::I32Or { a, b, .. }
+        | Instr::I32Xor { a, b, .. }
+        | Instr::I32Eq { a, b, .. }
+        | Instr::I32Ne { a, b, .. }
+        | Instr::I64Add { a, b, .. }
+        | Instr::I64Mul { a, b, .. }
+        | Instr::I64And { a, b, .. }
+        | Instr::I64Or { a, b, .. }
+        | Instr::I64Xor { a, b, .. }
+        | Instr::I64Eq { a, b, .. }
+        | Instr::I64Ne { a, b, .. }
+            if b.0 == cell =>
+        {
+            core::mem::swap(a, b);
+            true
+        }
+        _ => false,
+    }
 }
 
 /// How an instruction takes part in the accumulator (see [`thread`]).
