@@ -41,10 +41,11 @@ usage:
                                                         function (ARGS are its arguments) and
                                                         print the results
   gloam validate FILE                                   validate a module
-  gloam disas FILE [--func N|NAME]                      print the register bytecode
+  gloam disas FILE [--func N|NAME] [--jit]              print the register bytecode (and
+                                                        whether the JIT compiles each function)
   gloam gc-trace FILE --invoke NAME [ARGS...] [--json] [--step] [--break-on alloc|gc|free]
                  [--why ID]                              trace rooting and collection
-  gloam wast FILES... [--mode interp] [--gc-stress] [-v]  run spec test scripts
+  gloam wast FILES... [--mode interp|jit|tiered] [--gc-stress] [-v]  run spec test scripts
 ";
 
 fn main() -> ExitCode {
@@ -359,9 +360,11 @@ fn validate(args: &[String]) -> Result<ExitCode> {
 fn disas(args: &[String]) -> Result<ExitCode> {
     let mut file = None;
     let mut only = None;
+    let mut jit = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--jit" => jit = true,
             "--func" => {
                 only = Some(
                     it.next()
@@ -373,7 +376,21 @@ fn disas(args: &[String]) -> Result<ExitCode> {
         }
     }
     let file = file.ok_or_else(|| anyhow!("disas: missing FILE\n{USAGE}"))?;
-    let module = Module::from_file(&engine()?, &file)?;
+    let module = if jit {
+        if !Config::jit_available() {
+            bail!("this build has no JIT (--jit needs the `jit` feature on x86-64)");
+        }
+        let mut config = Config::new();
+        config.jit_threshold(Some(0));
+        Module::from_file(&Engine::new(&config)?, &file)?
+    } else {
+        Module::from_file(&engine()?, &file)?
+    };
+    let jit_outcomes = if jit {
+        module.jit_compile_all()?
+    } else {
+        Vec::new()
+    };
     let core = module.core();
     let mut shown = 0;
     for def in 0..core.num_defined_funcs() {
@@ -402,6 +419,12 @@ fn disas(args: &[String]) -> Result<ExitCode> {
             code.param_cells,
             code.local_cells
         );
+        if let Some(o) = jit_outcomes.iter().find(|o| o.func_index == index) {
+            match &o.result {
+                Ok(bytes) => out!("  ; jit: native, {bytes} bytes of machine code"),
+                Err(why) => out!("  ; jit: interpreted ({why})"),
+            }
+        }
         let const_base = code.param_cells + code.local_cells;
         for (i, c) in code.consts.iter().enumerate() {
             out!("  ; r{} = const {c:#x}", const_base as usize + i);
@@ -417,16 +440,23 @@ fn disas(args: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Calls before a function is compiled in `--mode tiered`: small, so that tier-up happens
+/// in the middle of a test script.
+const TIERED_THRESHOLD: u32 = 2;
+
 fn wast(args: &[String]) -> Result<ExitCode> {
     let mut files = Vec::new();
     let mut verbose = false;
     let mut gc_stress = false;
+    let mut threshold = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--mode" => match it.next().map(String::as_str) {
-                Some("interp") => {}
-                Some(m) => bail!("unknown mode `{m}` (this build has: interp)"),
+                Some("interp") => threshold = None,
+                Some("jit") => threshold = Some(0),
+                Some("tiered") => threshold = Some(TIERED_THRESHOLD),
+                Some(m) => bail!("unknown mode `{m}` (modes: interp, jit, tiered)"),
                 None => bail!("--mode needs a value"),
             },
             "-v" | "--verbose" => verbose = true,
@@ -437,8 +467,11 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     if files.is_empty() {
         bail!("wast: no files\n{USAGE}");
     }
+    if threshold.is_some() && !Config::jit_available() {
+        bail!("this build has no JIT (modes jit and tiered need the `jit` feature on x86-64)");
+    }
     let mut config = Config::new();
-    config.gc_stress(gc_stress);
+    config.gc_stress(gc_stress).jit_threshold(threshold);
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         match gloam::wast::run_wast_file(Path::new(file), &config) {

@@ -58,6 +58,8 @@ pub struct CompiledFunc {
     pub safepoints: Box<[(u32, u32)]>,
     /// Stack maps: the frame cells holding live `externref`s, deduplicated.
     pub stack_maps: Box<[Box<[u16]>]>,
+    /// Tier-up state: call counter and native code (see `native`).
+    pub jit: crate::native::JitSlot,
 }
 
 impl CompiledFunc {
@@ -246,6 +248,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         func_index,
         safepoints: t.safepoints.into_boxed_slice(),
         stack_maps: t.stack_maps.into_boxed_slice(),
+        jit: Default::default(),
     })
 }
 
