@@ -6,6 +6,7 @@
 //! Every method that can trap gets the code index `pc` of its instruction, which the
 //! backend reports in `VmCtx::exit_pc` with the trap status.
 
+use crate::helpers::Helper;
 use gloam_interp::Trap;
 use gloam_interp::native::NativeCode;
 
@@ -89,6 +90,27 @@ pub struct Load {
     pub width: Width,
 }
 
+/// Inline float arithmetic (IEEE, NaNs as the hardware makes them; backends use this only
+/// where that matches Rust's operators on the same host, which the interpreter runs).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FloatOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Float comparisons (false when either side is NaN, except `Ne`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FloatCond {
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+}
+
 /// One instruction set.
 pub trait Backend {
     type Label: Copy;
@@ -128,6 +150,19 @@ pub trait Backend {
     /// Hands the instruction at `pc` back to the executor (`STATUS_STEP`).
     fn step(&mut self, pc: u32);
     fn trap(&mut self, trap: Trap, pc: u32);
+
+    /// Float operations; `w` is `W32` for `f32`, `W64` for `f64`.
+    fn float_op(&mut self, w: Width, op: FloatOp, dst: u16, a: u16, b: u16);
+    fn float_cmp(&mut self, w: Width, c: FloatCond, dst: u16, a: u16, b: u16);
+    fn float_sqrt(&mut self, w: Width, dst: u16, src: u16);
+    /// Integer (`from`, signed or not) to float (`to`); false if not inlined here.
+    fn int_to_float(&mut self, from: Width, signed: bool, to: Width, dst: u16, src: u16) -> bool;
+    /// `f32.demote_f64` (`to` = `W32`) or `f64.promote_f32` (`to` = `W64`).
+    fn float_convert(&mut self, to: Width, dst: u16, src: u16);
+
+    /// Calls an out-of-line helper (`crate::helpers`) on cells `a` (and `b`), writing `dst`;
+    /// a trapping helper's trap exits with `pc`.
+    fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32);
 
     /// Assembles the code into executable memory.
     fn finish(self) -> Result<NativeCode, String>;

@@ -6,7 +6,8 @@
 //! the instructions `gloam_interp::native::steppable` accepts) needs no spilling, and the
 //! stack maps of the translator describe native frames too.
 
-use crate::backend::{Backend, Cond, DivOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::backend::{Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::helpers::helper;
 use gloam_interp::Trap;
 use gloam_interp::native::{is_operand_word, steppable};
 use gloam_interp::ops::Instr;
@@ -61,6 +62,10 @@ pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String>
             continue;
         }
         if lower(b, &instr, at)? {
+            continue;
+        }
+        if let Some((h, dst, x, y)) = helper(&instr) {
+            b.call_helper(h, dst, x, y, at);
             continue;
         }
         match instr {
@@ -294,6 +299,39 @@ fn lower<B: Backend>(b: &mut B, instr: &Instr, pc: u32) -> Result<bool, String> 
         I64Store16 { addr, val, offset } => b.store(2, addr.0, val.0, offset, pc),
         I64Store32 { addr, val, offset } => b.store(4, addr.0, val.0, offset, pc),
         GlobalGet { dst, global } => b.global_get(dst.0, global),
+
+        F32Add { dst, a, b: y } => b.float_op(W32, FloatOp::Add, dst.0, a.0, y.0),
+        F32Sub { dst, a, b: y } => b.float_op(W32, FloatOp::Sub, dst.0, a.0, y.0),
+        F32Mul { dst, a, b: y } => b.float_op(W32, FloatOp::Mul, dst.0, a.0, y.0),
+        F32Div { dst, a, b: y } => b.float_op(W32, FloatOp::Div, dst.0, a.0, y.0),
+        F64Add { dst, a, b: y } => b.float_op(W64, FloatOp::Add, dst.0, a.0, y.0),
+        F64Sub { dst, a, b: y } => b.float_op(W64, FloatOp::Sub, dst.0, a.0, y.0),
+        F64Mul { dst, a, b: y } => b.float_op(W64, FloatOp::Mul, dst.0, a.0, y.0),
+        F64Div { dst, a, b: y } => b.float_op(W64, FloatOp::Div, dst.0, a.0, y.0),
+        F32Eq { dst, a, b: y } => b.float_cmp(W32, FloatCond::Eq, dst.0, a.0, y.0),
+        F32Ne { dst, a, b: y } => b.float_cmp(W32, FloatCond::Ne, dst.0, a.0, y.0),
+        F32Lt { dst, a, b: y } => b.float_cmp(W32, FloatCond::Lt, dst.0, a.0, y.0),
+        F32Gt { dst, a, b: y } => b.float_cmp(W32, FloatCond::Gt, dst.0, a.0, y.0),
+        F32Le { dst, a, b: y } => b.float_cmp(W32, FloatCond::Le, dst.0, a.0, y.0),
+        F32Ge { dst, a, b: y } => b.float_cmp(W32, FloatCond::Ge, dst.0, a.0, y.0),
+        F64Eq { dst, a, b: y } => b.float_cmp(W64, FloatCond::Eq, dst.0, a.0, y.0),
+        F64Ne { dst, a, b: y } => b.float_cmp(W64, FloatCond::Ne, dst.0, a.0, y.0),
+        F64Lt { dst, a, b: y } => b.float_cmp(W64, FloatCond::Lt, dst.0, a.0, y.0),
+        F64Gt { dst, a, b: y } => b.float_cmp(W64, FloatCond::Gt, dst.0, a.0, y.0),
+        F64Le { dst, a, b: y } => b.float_cmp(W64, FloatCond::Le, dst.0, a.0, y.0),
+        F64Ge { dst, a, b: y } => b.float_cmp(W64, FloatCond::Ge, dst.0, a.0, y.0),
+        F32Sqrt { dst, src } => b.float_sqrt(W32, dst.0, src.0),
+        F64Sqrt { dst, src } => b.float_sqrt(W64, dst.0, src.0),
+        F32DemoteF64 { dst, src } => b.float_convert(W32, dst.0, src.0),
+        F64PromoteF32 { dst, src } => b.float_convert(W64, dst.0, src.0),
+        F32ConvertI32S { dst, src } => return Ok(b.int_to_float(W32, true, W32, dst.0, src.0)),
+        F32ConvertI32U { dst, src } => return Ok(b.int_to_float(W32, false, W32, dst.0, src.0)),
+        F32ConvertI64S { dst, src } => return Ok(b.int_to_float(W64, true, W32, dst.0, src.0)),
+        F32ConvertI64U { dst, src } => return Ok(b.int_to_float(W64, false, W32, dst.0, src.0)),
+        F64ConvertI32S { dst, src } => return Ok(b.int_to_float(W32, true, W64, dst.0, src.0)),
+        F64ConvertI32U { dst, src } => return Ok(b.int_to_float(W32, false, W64, dst.0, src.0)),
+        F64ConvertI64S { dst, src } => return Ok(b.int_to_float(W64, true, W64, dst.0, src.0)),
+        F64ConvertI64U { dst, src } => return Ok(b.int_to_float(W64, false, W64, dst.0, src.0)),
         GlobalSet { src, global } => b.global_set(src.0, global),
     }
     Ok(true)

@@ -6,11 +6,13 @@
 //! [`backend::Backend`]; `isa/x64` implements it for x86-64 (System V hosts). Elsewhere
 //! [`AVAILABLE`] is false and [`codegen`] returns `None`: everything stays interpreted.
 //!
-//! What the backend does not compile yet makes the whole function stay interpreted
-//! (`compile` says `"unsupported: OP"`): floating-point arithmetic and conversions, SIMD.
+//! Scalar operations the backend does not inline call out-of-line helpers generated from
+//! the opcode table ([`helpers`]). What the compiler does not handle at all makes the whole
+//! function stay interpreted (`compile` says `"unsupported: OP"`): for now, SIMD.
 
 pub mod backend;
 pub mod compiler;
+pub mod helpers;
 #[cfg(all(target_arch = "x86_64", unix))]
 mod isa {
     pub mod x64;

@@ -131,22 +131,100 @@ fn unsupported_ops_fall_back_with_a_reason() {
         return;
     }
     let engine = engine(Some(0));
-    let wat = r#"(module (func (export "f") (param f32) (result f32)
-        (f32.sqrt (local.get 0))))"#;
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+        (i32x4.extract_lane 1 (i32x4.splat (local.get 0)))))"#;
     let module = Module::new(&engine, wat).unwrap();
     let outcomes = module.jit_compile_all().unwrap();
     assert_eq!(
         outcomes[0].result,
-        Err("unsupported: f32.sqrt".to_string()),
+        Err("unsupported: i32x4.splat".to_string()),
         "{outcomes:?}"
     );
     // And the function still runs (interpreted).
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     let f = instance
-        .get_typed_func::<f32, f32>(&mut store, "f")
+        .get_typed_func::<i32, i32>(&mut store, "f")
         .unwrap();
-    assert_eq!(f.call(&mut store, 16.0).unwrap(), 4.0);
+    assert_eq!(f.call(&mut store, 16).unwrap(), 16);
+}
+
+const FLOAT_MODULE: &str = r#"
+(module
+  (func (export "f32") (param f32 f32) (result f32)
+    (f32.add (f32.mul (local.get 0) (local.get 1))
+      (f32.add (f32.min (local.get 0) (local.get 1))
+        (f32.add (f32.max (local.get 0) (local.get 1))
+          (f32.add (f32.nearest (local.get 0))
+            (f32.add (f32.copysign (f32.sqrt (local.get 1)) (local.get 0))
+              (f32.demote_f64 (f64.promote_f32 (f32.div (local.get 0) (local.get 1))))))))))
+  (func (export "f64") (param f64 f64) (result f64)
+    (f64.sub (f64.div (local.get 0) (local.get 1))
+      (f64.add (f64.floor (local.get 0))
+        (f64.add (f64.convert_i64_u (i64.trunc_sat_f64_u (local.get 1)))
+          (f64.add (f64.convert_i32_u (i32.trunc_sat_f64_s (local.get 0)))
+            (f64.abs (f64.neg (local.get 1))))))))
+  (func (export "cmp") (param f64 f64) (result i32)
+    (i32.or (i32.shl (f64.lt (local.get 0) (local.get 1)) (i32.const 0))
+      (i32.or (i32.shl (f64.le (local.get 0) (local.get 1)) (i32.const 1))
+        (i32.or (i32.shl (f64.gt (local.get 0) (local.get 1)) (i32.const 2))
+          (i32.or (i32.shl (f64.ge (local.get 0) (local.get 1)) (i32.const 3))
+            (i32.or (i32.shl (f64.eq (local.get 0) (local.get 1)) (i32.const 4))
+              (i32.shl (f64.ne (local.get 0) (local.get 1)) (i32.const 5))))))))
+  (func (export "trunc") (param f64) (result i64)
+    (i64.add (i64.extend_i32_s (i32.trunc_f64_s (local.get 0)))
+      (i64.trunc_f64_u (f64.abs (local.get 0)))))
+  (func (export "conv") (param i64) (result f32)
+    (f32.add (f32.convert_i64_u (local.get 0)) (f32.convert_i64_s (local.get 0)))))
+"#;
+
+#[test]
+fn floats_agree_with_the_interpreter() {
+    if Config::jit_available() {
+        let module = Module::new(&engine(Some(0)), FLOAT_MODULE).unwrap();
+        let outcomes = module.jit_compile_all().unwrap();
+        assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
+    }
+    let specials = [
+        0.0,
+        -0.0,
+        1.5,
+        -2.5,
+        3.0e9,
+        -3.0e9,
+        1.0e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        f64::MIN_POSITIVE,
+    ];
+    let mut calls: Vec<(&str, Vec<Val>)> = Vec::new();
+    for &x in &specials {
+        calls.push(("trunc", vec![Val::F64(x.to_bits())]));
+        for &y in &specials {
+            calls.push(("f64", vec![Val::F64(x.to_bits()), Val::F64(y.to_bits())]));
+            calls.push(("cmp", vec![Val::F64(x.to_bits()), Val::F64(y.to_bits())]));
+            let (a, b) = ((x as f32).to_bits(), (y as f32).to_bits());
+            calls.push(("f32", vec![Val::F32(a), Val::F32(b)]));
+        }
+    }
+    for v in [0i64, 1, -1, i64::MAX, i64::MIN, 1 << 53 | 1, -(1 << 60) - 7] {
+        calls.push(("conv", vec![Val::I64(v)]));
+    }
+    let reference = run_all(None, FLOAT_MODULE, &calls);
+    assert!(
+        reference
+            .iter()
+            .any(|r| r.contains("BadConversionToInteger")),
+        "{reference:?}"
+    );
+    for mode in &MODES[1..] {
+        let got = run_all(*mode, FLOAT_MODULE, &calls);
+        for (i, (g, r)) in got.iter().zip(&reference).enumerate() {
+            assert_eq!(g, r, "mode {mode:?}, call {i}: {:?}", calls[i]);
+        }
+    }
 }
 
 #[test]

@@ -35,7 +35,8 @@ fn write_stdout(s: &str) {
 
 const USAGE: &str = "\
 usage:
-  gloam run FILE.(wasm|wat) [--dir HOST[::GUEST]] [--env K[=V]] [--invoke NAME] [--] [ARGS...]
+  gloam run FILE.(wasm|wat) [--dir HOST[::GUEST]] [--env K[=V]] [--invoke NAME]
+                 [--mode interp|jit|tiered] [--] [ARGS...]
                                                         run a WASI command (`_start`, ARGS are
                                                         its argv) or, with --invoke, call one
                                                         function (ARGS are its arguments) and
@@ -101,6 +102,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let mut rest = Vec::new();
     let mut dirs = Vec::new();
     let mut envs = Vec::new();
+    let mut threshold = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -110,6 +112,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         };
         match a.as_str() {
             "--invoke" => invoke = Some(value("--invoke")?),
+            "--mode" => threshold = parse_mode(&value("--mode")?)?,
             "--dir" => dirs.push(value("--dir")?),
             "--env" => envs.push(value("--env")?),
             "--" => rest.extend(it.by_ref().cloned()),
@@ -122,7 +125,9 @@ fn run(args: &[String]) -> Result<ExitCode> {
         file = Some(PathBuf::from(rest.remove(0)));
     }
     let file = file.ok_or_else(|| anyhow!("run: missing FILE\n{USAGE}"))?;
-    let engine = engine()?;
+    let mut config = Config::new();
+    config.jit_threshold(threshold);
+    let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &file)?;
 
     let mut wasi = WasiCtxBuilder::new();
@@ -444,6 +449,20 @@ fn disas(args: &[String]) -> Result<ExitCode> {
 /// in the middle of a test script.
 const TIERED_THRESHOLD: u32 = 2;
 
+/// `--mode interp|jit|tiered` as a `Config::jit_threshold`.
+fn parse_mode(mode: &str) -> Result<Option<u32>> {
+    let threshold = match mode {
+        "interp" => return Ok(None),
+        "jit" => Some(0),
+        "tiered" => Some(TIERED_THRESHOLD),
+        m => bail!("unknown mode `{m}` (modes: interp, jit, tiered)"),
+    };
+    if !Config::jit_available() {
+        bail!("this build has no JIT (modes jit and tiered need the `jit` feature on x86-64)");
+    }
+    Ok(threshold)
+}
+
 fn wast(args: &[String]) -> Result<ExitCode> {
     let mut files = Vec::new();
     let mut verbose = false;
@@ -452,13 +471,9 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--mode" => match it.next().map(String::as_str) {
-                Some("interp") => threshold = None,
-                Some("jit") => threshold = Some(0),
-                Some("tiered") => threshold = Some(TIERED_THRESHOLD),
-                Some(m) => bail!("unknown mode `{m}` (modes: interp, jit, tiered)"),
-                None => bail!("--mode needs a value"),
-            },
+            "--mode" => {
+                threshold = parse_mode(it.next().ok_or_else(|| anyhow!("--mode needs a value"))?)?
+            }
             "-v" | "--verbose" => verbose = true,
             "--gc-stress" => gc_stress = true,
             _ => files.push(PathBuf::from(a)),
@@ -466,9 +481,6 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     }
     if files.is_empty() {
         bail!("wast: no files\n{USAGE}");
-    }
-    if threshold.is_some() && !Config::jit_available() {
-        bail!("this build has no JIT (modes jit and tiered need the `jit` feature on x86-64)");
     }
     let mut config = Config::new();
     config.gc_stress(gc_stress).jit_threshold(threshold);

@@ -7,7 +7,8 @@
 //! (return, step, trap) leaves through one epilogue with the status in `eax`. Trap paths
 //! are out of line, after the function body.
 
-use crate::backend::{Backend, Cond, DivOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::backend::{Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::helpers::Helper;
 use dynasmrt::x64::Assembler;
 use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, dynasm};
 use gloam_interp::Trap;
@@ -30,7 +31,7 @@ pub struct X64 {
     ops: Assembler,
     exit: DynamicLabel,
     resume: Vec<(u32, AssemblyOffset)>,
-    /// Out-of-line trap exits: `(label, status, pc)`.
+    /// Out-of-line trap exits: `(label, status, pc)`; status 0: already in `eax`.
     traps: Vec<(DynamicLabel, u32, u32)>,
     popcnt: bool,
 }
@@ -81,6 +82,16 @@ impl X64 {
         match w {
             Width::W32 => asm!(self.ops ; mov eax, DWORD [r12 + a]),
             Width::W64 => asm!(self.ops ; mov rax, QWORD [r12 + a]),
+        }
+    }
+
+    /// Stores the float in `xmm0` to cell `dst` (an `f32` zero-extended, as the
+    /// interpreter's cells hold it).
+    fn store_xmm0(&mut self, w: Width, dst: u16) {
+        let d = cell(dst);
+        match w {
+            Width::W32 => asm!(self.ops ; movd eax, xmm0 ; mov QWORD [r12 + d], rax),
+            Width::W64 => asm!(self.ops ; movq QWORD [r12 + d], xmm0),
         }
     }
 
@@ -495,14 +506,137 @@ impl Backend for X64 {
         asm!(self.ops ; jmp =>l);
     }
 
+    fn float_op(&mut self, w: Width, op: FloatOp, dst: u16, a: u16, b: u16) {
+        let (a, b) = (cell(a), cell(b));
+        match w {
+            Width::W32 => {
+                asm!(self.ops ; movss xmm0, DWORD [r12 + a]);
+                match op {
+                    FloatOp::Add => asm!(self.ops ; addss xmm0, DWORD [r12 + b]),
+                    FloatOp::Sub => asm!(self.ops ; subss xmm0, DWORD [r12 + b]),
+                    FloatOp::Mul => asm!(self.ops ; mulss xmm0, DWORD [r12 + b]),
+                    FloatOp::Div => asm!(self.ops ; divss xmm0, DWORD [r12 + b]),
+                }
+            }
+            Width::W64 => {
+                asm!(self.ops ; movsd xmm0, QWORD [r12 + a]);
+                match op {
+                    FloatOp::Add => asm!(self.ops ; addsd xmm0, QWORD [r12 + b]),
+                    FloatOp::Sub => asm!(self.ops ; subsd xmm0, QWORD [r12 + b]),
+                    FloatOp::Mul => asm!(self.ops ; mulsd xmm0, QWORD [r12 + b]),
+                    FloatOp::Div => asm!(self.ops ; divsd xmm0, QWORD [r12 + b]),
+                }
+            }
+        }
+        self.store_xmm0(w, dst);
+    }
+
+    fn float_cmp(&mut self, w: Width, c: FloatCond, dst: u16, a: u16, b: u16) {
+        // `x < y` is `y > x`: with the operands swapped, `seta`/`setae` are false on
+        // unordered (CF = ZF = PF = 1), as wasm wants.
+        let (x, y) = match c {
+            FloatCond::Lt | FloatCond::Le => (cell(b), cell(a)),
+            _ => (cell(a), cell(b)),
+        };
+        match w {
+            Width::W32 => {
+                asm!(self.ops ; movss xmm0, DWORD [r12 + x] ; ucomiss xmm0, DWORD [r12 + y])
+            }
+            Width::W64 => {
+                asm!(self.ops ; movsd xmm0, QWORD [r12 + x] ; ucomisd xmm0, QWORD [r12 + y])
+            }
+        }
+        match c {
+            FloatCond::Eq => asm!(self.ops ; sete al ; setnp cl ; and al, cl),
+            FloatCond::Ne => asm!(self.ops ; setne al ; setp cl ; or al, cl),
+            FloatCond::Lt | FloatCond::Gt => asm!(self.ops ; seta al),
+            FloatCond::Le | FloatCond::Ge => asm!(self.ops ; setae al),
+        }
+        asm!(self.ops ; movzx eax, al);
+        self.store_rax(dst);
+    }
+
+    fn float_sqrt(&mut self, w: Width, dst: u16, src: u16) {
+        let s = cell(src);
+        match w {
+            Width::W32 => asm!(self.ops ; sqrtss xmm0, DWORD [r12 + s]),
+            Width::W64 => asm!(self.ops ; sqrtsd xmm0, QWORD [r12 + s]),
+        }
+        self.store_xmm0(w, dst);
+    }
+
+    fn int_to_float(&mut self, from: Width, signed: bool, to: Width, dst: u16, src: u16) -> bool {
+        let s = cell(src);
+        // A u32 converts exactly as the non-negative i64 it zero-extends to.
+        match (from, signed) {
+            (Width::W32, true) => asm!(self.ops ; movsxd rax, DWORD [r12 + s]),
+            (Width::W32, false) => asm!(self.ops ; mov eax, DWORD [r12 + s]),
+            (Width::W64, true) => asm!(self.ops ; mov rax, QWORD [r12 + s]),
+            (Width::W64, false) => return false,
+        }
+        match to {
+            Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsi2ss xmm0, rax),
+            Width::W64 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsi2sd xmm0, rax),
+        }
+        self.store_xmm0(to, dst);
+        true
+    }
+
+    fn float_convert(&mut self, to: Width, dst: u16, src: u16) {
+        let s = cell(src);
+        match to {
+            Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, QWORD [r12 + s]),
+            Width::W64 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtss2sd xmm0, DWORD [r12 + s]),
+        }
+        self.store_xmm0(to, dst);
+    }
+
+    fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32) {
+        let (d, a, b) = (cell(dst), cell(a), cell(b));
+        // rsp is 16-byte aligned in native code (see `new`), as the call needs; the
+        // pinned registers are callee-saved, and no value lives in a scratch register.
+        let (addr, traps) = match h {
+            Helper::Unary(f) => {
+                asm!(self.ops ; mov rdi, QWORD [r12 + a]);
+                (f as usize, false)
+            }
+            Helper::Binary(f) => {
+                asm!(self.ops ; mov rdi, QWORD [r12 + a] ; mov rsi, QWORD [r12 + b]);
+                (f as usize, false)
+            }
+            Helper::UnaryTrap(f) => {
+                asm!(self.ops ; mov rdi, QWORD [r12 + a] ; lea rsi, [r12 + d]);
+                (f as usize, true)
+            }
+            Helper::BinaryTrap(f) => {
+                asm!(self.ops
+                    ; mov rdi, QWORD [r12 + a]
+                    ; mov rsi, QWORD [r12 + b]
+                    ; lea rdx, [r12 + d]
+                );
+                (f as usize, true)
+            }
+        };
+        asm!(self.ops ; mov rax, QWORD addr as i64 ; call rax);
+        if traps {
+            let l = self.ops.new_dynamic_label();
+            self.traps.push((l, 0, pc));
+            asm!(self.ops ; test eax, eax ; jnz =>l);
+        } else {
+            self.store_rax(dst);
+        }
+    }
+
     fn finish(mut self) -> Result<NativeCode, String> {
         for (l, status, pc) in std::mem::take(&mut self.traps) {
             asm!(self.ops
                 ; =>l
                 ; mov DWORD [r15 + offsets::EXIT_PC as i32], pc as i32
-                ; mov eax, status as i32
-                ; jmp =>self.exit
             );
+            if status != 0 {
+                asm!(self.ops ; mov eax, status as i32);
+            }
+            asm!(self.ops ; jmp =>self.exit);
         }
         asm!(self.ops
             ; =>self.exit
