@@ -2,7 +2,7 @@
 //! backtraces and memory, and the JIT really compiles what it claims to.
 //!
 //! Where the build has no JIT (not x86-64, or without the `jit` feature), the tests that
-//! need native code return early.
+//! need native code, and the slow bench-kernel comparison, return early.
 
 use gloam::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, WasmBacktrace};
 use std::path::{Path, PathBuf};
@@ -312,6 +312,10 @@ fn host_calls_and_reentry_from_native_code() {
 /// `workloads.toml`, and the same memory afterwards, in every mode.
 #[test]
 fn bench_kernels_agree_across_tiers() {
+    // Without a JIT all three runs would be interpreted (and slow under qemu).
+    if !Config::jit_available() {
+        return;
+    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench");
     let toml = std::fs::read_to_string(dir.join("workloads.toml")).unwrap();
     let mut checked = 0;
