@@ -430,13 +430,35 @@ impl Backend for X64 {
     }
 
     fn br_table(&mut self, index: u16, targets: &[DynamicLabel]) {
-        // A compare chain; the last target is the default.
-        asm!(self.ops ; mov eax, DWORD [r12 + cell(index)]);
         let (default, cases) = targets.split_last().expect("br_table has a default");
-        for (i, &t) in cases.iter().enumerate() {
-            asm!(self.ops ; cmp eax, i as i32 ; je =>t);
+        asm!(self.ops ; mov eax, DWORD [r12 + cell(index)]);
+        if cases.len() < 4 {
+            // A short compare chain.
+            for (i, &t) in cases.iter().enumerate() {
+                asm!(self.ops ; cmp eax, i as i32 ; je =>t);
+            }
+            asm!(self.ops ; jmp =>*default);
+            return;
         }
-        asm!(self.ops ; jmp =>*default);
+        // A jump table of 32-bit offsets, each relative to its own entry; the index is
+        // clamped (unsigned) to the default's slot.
+        let table = self.ops.new_dynamic_label();
+        let last = cases.len() as i32;
+        asm!(self.ops
+            ; mov ecx, last
+            ; cmp eax, ecx
+            ; cmova eax, ecx
+            ; lea rcx, [=>table]
+            ; lea rcx, [rcx + rax * 4]
+            ; movsxd rdx, DWORD [rcx]
+            ; add rcx, rdx
+            ; jmp rcx
+            ; .align 4
+            ; =>table
+        );
+        for &t in targets {
+            asm!(self.ops ; .rel32 =>t);
+        }
     }
 
     fn load(&mut self, l: Load, dst: u16, addr: u16, offset: u32, pc: u32) {
