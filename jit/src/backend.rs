@@ -125,7 +125,7 @@ pub trait Backend {
     fn constant(&mut self, dst: u16, bits: u64);
     fn int_op(&mut self, w: Width, op: IntOp, dst: u16, a: u16, b: Rhs);
     fn int_cmp(&mut self, w: Width, c: Cond, dst: u16, a: u16, b: Rhs);
-    /// Returns false when this CPU lacks the instruction (the caller then gives up).
+    /// Returns false, emitting nothing, when not inlined here (the caller calls a helper).
     fn int_unop(&mut self, w: Width, op: IntUnOp, dst: u16, src: u16) -> bool;
     fn int_div(&mut self, w: Width, op: DivOp, dst: u16, a: u16, b: u16, pc: u32);
     /// `dst = if cond (i32) != 0 { a } else { b }`, whole cells.
