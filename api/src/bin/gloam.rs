@@ -439,6 +439,18 @@ fn disas(args: &[String]) -> Result<ExitCode> {
         }
         out!();
     }
+    if jit && only.is_none() {
+        let native: Vec<usize> = jit_outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok().copied())
+            .collect();
+        out!(
+            "; jit: {} of {} functions native ({} bytes of machine code)",
+            native.len(),
+            jit_outcomes.len(),
+            native.iter().sum::<usize>()
+        );
+    }
     if shown == 0 {
         bail!("no function matches {}", only.unwrap_or_default());
     }
