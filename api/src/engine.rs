@@ -40,6 +40,23 @@ impl Config {
         self
     }
 
+    /// Compile a function to native code after it was called `calls` times (`Some(0)`:
+    /// before its first call); `None` (the default) runs everything in the interpreter.
+    /// Without the `jit` feature, or on a target without a JIT backend (see
+    /// [`Config::jit_available`]), functions stay interpreted whatever the setting.
+    pub fn jit_threshold(&mut self, calls: Option<u32>) -> &mut Self {
+        self.runtime.jit_threshold = calls;
+        self
+    }
+
+    /// Whether this build can compile wasm to native code.
+    pub fn jit_available() -> bool {
+        #[cfg(feature = "jit")]
+        return gloam_jit::AVAILABLE;
+        #[cfg(not(feature = "jit"))]
+        return false;
+    }
+
     /// Translate every function when the module is created, instead of on first call.
     /// Validation always covers the whole module either way.
     pub fn eager_translation(&mut self, eager: bool) -> &mut Self {
@@ -56,8 +73,17 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: &Config) -> anyhow::Result<Engine> {
+        let runtime = config.runtime.clone();
+        #[cfg(feature = "jit")]
+        if runtime.jit_threshold.is_some()
+            && let Some(codegen) = gloam_jit::codegen()
+        {
+            return Ok(Engine {
+                inner: Arc::new(EngineCore::with_codegen(runtime, codegen)),
+            });
+        }
         Ok(Engine {
-            inner: Arc::new(EngineCore::new(config.runtime.clone())),
+            inner: Arc::new(EngineCore::new(runtime)),
         })
     }
 

@@ -58,6 +58,6 @@ pub use gloam_interp::{
 };
 pub use instance::{Export, Instance};
 pub use linker::Linker;
-pub use module::{ExportType, ImportType, Module};
+pub use module::{ExportType, ImportType, JitOutcome, Module};
 pub use store::{AsContext, AsContextMut, Caller, Store, StoreContext, StoreContextMut};
 pub use values::{V128, Val, ValRaw};

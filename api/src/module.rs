@@ -124,3 +124,43 @@ impl Module {
         &self.inner
     }
 }
+
+/// How the JIT handled one function (see [`Module::jit_compile_all`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitOutcome {
+    /// The function's index in the module (imports included).
+    pub func_index: u32,
+    /// Bytes of machine code, or why the function stays interpreted.
+    pub result: std::result::Result<usize, String>,
+}
+
+impl Module {
+    /// Compiles every function body with the JIT now (those compiled already keep their
+    /// code) and reports each outcome. Functions the JIT cannot compile say why
+    /// (`"unsupported: OP"`); they run in the interpreter. Errors if the engine has no JIT
+    /// (no `jit` feature, no backend for this target, or `Config::jit_threshold` unset).
+    pub fn jit_compile_all(&self) -> Result<Vec<JitOutcome>> {
+        let engine = &self.engine.inner;
+        let codegen = engine
+            .codegen
+            .as_ref()
+            .ok_or_else(|| anyhow!("the engine has no JIT (set Config::jit_threshold)"))?;
+        let m = &*self.inner;
+        let mut out = Vec::new();
+        for def in 0..m.num_defined_funcs() {
+            let func_index = m.num_imported_funcs + def;
+            let result = match m.code(def) {
+                Ok(f) => match f.jit.compile_with(|| codegen.compile(m, f)) {
+                    Some(n) => Ok(n.size()),
+                    None => Err(match f.jit.outcome() {
+                        Some(Err(e)) => e.clone(),
+                        _ => "not compiled".to_string(),
+                    }),
+                },
+                Err(e) => Err(format!("translation failed: {e}")),
+            };
+            out.push(JitOutcome { func_index, result });
+        }
+        Ok(out)
+    }
+}

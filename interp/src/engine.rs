@@ -1,5 +1,6 @@
 //! Engine-wide state: configuration and the function-type registry.
 
+use crate::native::CodeGen;
 use crate::prelude::*;
 use crate::sync::Mutex;
 use crate::types::FuncType;
@@ -21,6 +22,9 @@ pub struct RuntimeConfig {
     pub gc_heap_limit: usize,
     /// Collect garbage at every safepoint (every call executed), to shake out rooting bugs.
     pub gc_stress: bool,
+    /// Calls after which a function is compiled to native code by the engine's code
+    /// generator (`Some(0)`: before its first call); `None` runs everything interpreted.
+    pub jit_threshold: Option<u32>,
 }
 
 impl Default for RuntimeConfig {
@@ -33,15 +37,28 @@ impl Default for RuntimeConfig {
             features: wasmparser::WasmFeatures::WASM2,
             gc_heap_limit: 1 << 24,
             gc_stress: false,
+            jit_threshold: None,
         }
     }
 }
 
 /// Engine-wide state shared by modules and stores.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct EngineCore {
     pub config: RuntimeConfig,
     types: Mutex<TypeRegistry>,
+    /// The native-code tier, if the embedding provides one.
+    pub codegen: Option<Arc<dyn CodeGen>>,
+}
+
+impl core::fmt::Debug for EngineCore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EngineCore")
+            .field("config", &self.config)
+            .field("types", &self.types)
+            .field("codegen", &self.codegen.is_some())
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +72,16 @@ impl EngineCore {
         EngineCore {
             config,
             types: Mutex::default(),
+            codegen: None,
+        }
+    }
+
+    /// An engine whose functions tier up to native code made by `codegen` (after
+    /// `config.jit_threshold` calls).
+    pub fn with_codegen(config: RuntimeConfig, codegen: Arc<dyn CodeGen>) -> EngineCore {
+        EngineCore {
+            codegen: Some(codegen),
+            ..EngineCore::new(config)
         }
     }
 

@@ -17,6 +17,7 @@ extern crate std;
 pub mod engine;
 pub mod exec;
 pub mod module;
+pub mod native;
 pub mod num;
 pub mod ops;
 pub mod simd;

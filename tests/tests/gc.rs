@@ -187,11 +187,30 @@ fn stack_map_module(
     Ok((store, instance))
 }
 
+/// An interpreter-only engine, one that compiles every function before its first call,
+/// and a tiered one (where the JIT exists): stack maps must serve native frames alike.
+fn engines() -> Result<Vec<Engine>> {
+    [None, Some(0), Some(2)]
+        .into_iter()
+        .map(|threshold| {
+            let mut config = Config::new();
+            config.jit_threshold(threshold);
+            Engine::new(&config)
+        })
+        .collect()
+}
+
 #[test]
 fn stack_maps_keep_wasm_held_refs_alive_across_a_deeper_gc() -> Result<()> {
+    for engine in engines()? {
+        stack_maps_keep_refs_alive(&engine)?;
+    }
+    Ok(())
+}
+
+fn stack_maps_keep_refs_alive(engine: &Engine) -> Result<()> {
     let dropped = Arc::new(Mutex::new(Vec::new()));
-    let engine = Engine::default();
-    let (mut store, instance) = stack_map_module(&engine, dropped.clone())?;
+    let (mut store, instance) = stack_map_module(engine, dropped.clone())?;
 
     let local = instance.get_typed_func::<(), i32>(&mut store, "local")?;
     assert_eq!(
@@ -238,14 +257,16 @@ fn stack_maps_keep_wasm_held_refs_alive_across_a_deeper_gc() -> Result<()> {
 
 #[test]
 fn gc_stress_mode_collects_at_every_call_and_stays_correct() -> Result<()> {
-    let dropped = Arc::new(Mutex::new(Vec::new()));
-    let mut config = Config::new();
-    config.gc_stress(true);
-    let engine = Engine::new(&config)?;
-    let (mut store, instance) = stack_map_module(&engine, dropped.clone())?;
-    for name in ["local", "temp", "arg"] {
-        let f = instance.get_typed_func::<(), i32>(&mut store, name)?;
-        assert!(f.call(&mut store, ()).is_ok());
+    for threshold in [None, Some(0)] {
+        let dropped = Arc::new(Mutex::new(Vec::new()));
+        let mut config = Config::new();
+        config.gc_stress(true).jit_threshold(threshold);
+        let engine = Engine::new(&config)?;
+        let (mut store, instance) = stack_map_module(&engine, dropped.clone())?;
+        for (name, id) in [("local", 1), ("temp", 3), ("arg", 4)] {
+            let f = instance.get_typed_func::<(), i32>(&mut store, name)?;
+            assert_eq!(f.call(&mut store, ())?, id, "{name}, jit {threshold:?}");
+        }
     }
     Ok(())
 }
@@ -335,10 +356,16 @@ fn owned_rooted_lives_until_dropped() -> Result<()> {
 fn stack_maps_cover_frames_across_host_reentry() -> Result<()> {
     // wasm `outer` holds a ref in a local and calls the host, which calls back into wasm
     // `inner`, which calls the host's gc: outer's frame, below two host frames, is a root.
+    for engine in engines()? {
+        stack_maps_across_reentry(&engine)?;
+    }
+    Ok(())
+}
+
+fn stack_maps_across_reentry(engine: &Engine) -> Result<()> {
     let dropped = Arc::new(Mutex::new(Vec::new()));
-    let engine = Engine::default();
     let module = Module::new(
-        &engine,
+        engine,
         r#"(module
             (import "host" "make" (func $make (param i32) (result externref)))
             (import "host" "reenter" (func $reenter))
@@ -351,8 +378,8 @@ fn stack_maps_cover_frames_across_host_reentry() -> Result<()> {
               (call $reenter)
               (call $id (local.get $r))))"#,
     )?;
-    let mut store = Store::new(&engine, ());
-    let mut linker = Linker::new(&engine);
+    let mut store = Store::new(engine, ());
+    let mut linker = Linker::new(engine);
     define_tracked_host(&mut linker, dropped.clone())?;
     linker.func_wrap(
         "host",

@@ -1,7 +1,7 @@
-//! The WebAssembly spec suite (core 2.0) in interpreter mode.
+//! The WebAssembly spec suite (core 2.0) in interpreter, JIT and tiered mode.
 //!
 //! Every `.wast` file of `shared/spec-testsuite/core-2.0` runs through `gloam::wast`. A
-//! file fails if any of its directives fails. `tests/known-failures/interp.txt` lists the
+//! file fails if any of its directives fails. `tests/known-failures/{interp,jit}.txt` list the
 //! files allowed to fail, one `file.wast: reason` per line. The test fails when a file off
 //! the list fails, and when a listed file passes (so the list can only shrink).
 
@@ -43,6 +43,53 @@ fn spec_core_2_0_interp_gc_stress() {
     let mut config = gloam::Config::new();
     config.gc_stress(true);
     run_suite(&config, "interp");
+}
+
+/// Every function compiled to native code before its first call. Functions the backend cannot compile
+/// stay interpreted, so the list is `jit.txt`, which should stay empty.
+#[test]
+fn spec_core_2_0_jit() {
+    if !jit_or_skip() {
+        return;
+    }
+    let mut config = gloam::Config::new();
+    config.jit_threshold(Some(0));
+    run_suite(&config, "jit");
+}
+
+/// Tiering: functions compile after two calls, so interpreted and native activations of
+/// the same function mix on the stack (a return into an interpreted activation of a
+/// compiled function resumes it natively).
+#[test]
+fn spec_core_2_0_tiered() {
+    if !jit_or_skip() {
+        return;
+    }
+    let mut config = gloam::Config::new();
+    config.jit_threshold(Some(2));
+    run_suite(&config, "jit");
+}
+
+/// The JIT with a collection at every call: native frames must be walked like
+/// interpreted ones.
+#[test]
+fn spec_core_2_0_jit_gc_stress() {
+    if !jit_or_skip() {
+        return;
+    }
+    let mut config = gloam::Config::new();
+    config.jit_threshold(Some(0)).gc_stress(true);
+    run_suite(&config, "jit");
+}
+
+/// Whether this build has a JIT; the JIT-mode runs would only repeat the interpreter's
+/// elsewhere (e.g. under qemu in `.ci/cross`), so they are skipped there.
+fn jit_or_skip() -> bool {
+    let ok = gloam::Config::jit_available();
+    if !ok {
+        println!("no JIT in this build: skipped");
+    }
+    ok
 }
 
 fn run_suite(config: &gloam::Config, list: &str) {

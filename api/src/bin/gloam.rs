@@ -35,16 +35,18 @@ fn write_stdout(s: &str) {
 
 const USAGE: &str = "\
 usage:
-  gloam run FILE.(wasm|wat) [--dir HOST[::GUEST]] [--env K[=V]] [--invoke NAME] [--] [ARGS...]
+  gloam run FILE.(wasm|wat) [--dir HOST[::GUEST]] [--env K[=V]] [--invoke NAME]
+                 [--mode interp|jit|tiered] [--] [ARGS...]
                                                         run a WASI command (`_start`, ARGS are
                                                         its argv) or, with --invoke, call one
                                                         function (ARGS are its arguments) and
                                                         print the results
   gloam validate FILE                                   validate a module
-  gloam disas FILE [--func N|NAME]                      print the register bytecode
+  gloam disas FILE [--func N|NAME] [--jit]              print the register bytecode (and
+                                                        whether the JIT compiles each function)
   gloam gc-trace FILE --invoke NAME [ARGS...] [--json] [--step] [--break-on alloc|gc|free]
                  [--why ID]                              trace rooting and collection
-  gloam wast FILES... [--mode interp] [--gc-stress] [-v]  run spec test scripts
+  gloam wast FILES... [--mode interp|jit|tiered] [--gc-stress] [-v]  run spec test scripts
 ";
 
 fn main() -> ExitCode {
@@ -100,6 +102,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let mut rest = Vec::new();
     let mut dirs = Vec::new();
     let mut envs = Vec::new();
+    let mut threshold = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -109,6 +112,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         };
         match a.as_str() {
             "--invoke" => invoke = Some(value("--invoke")?),
+            "--mode" => threshold = parse_mode(&value("--mode")?)?,
             "--dir" => dirs.push(value("--dir")?),
             "--env" => envs.push(value("--env")?),
             "--" => rest.extend(it.by_ref().cloned()),
@@ -121,7 +125,9 @@ fn run(args: &[String]) -> Result<ExitCode> {
         file = Some(PathBuf::from(rest.remove(0)));
     }
     let file = file.ok_or_else(|| anyhow!("run: missing FILE\n{USAGE}"))?;
-    let engine = engine()?;
+    let mut config = Config::new();
+    config.jit_threshold(threshold);
+    let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &file)?;
 
     let mut wasi = WasiCtxBuilder::new();
@@ -359,9 +365,11 @@ fn validate(args: &[String]) -> Result<ExitCode> {
 fn disas(args: &[String]) -> Result<ExitCode> {
     let mut file = None;
     let mut only = None;
+    let mut jit = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
+            "--jit" => jit = true,
             "--func" => {
                 only = Some(
                     it.next()
@@ -373,7 +381,21 @@ fn disas(args: &[String]) -> Result<ExitCode> {
         }
     }
     let file = file.ok_or_else(|| anyhow!("disas: missing FILE\n{USAGE}"))?;
-    let module = Module::from_file(&engine()?, &file)?;
+    let module = if jit {
+        if !Config::jit_available() {
+            bail!("this build has no JIT (--jit needs the `jit` feature on x86-64)");
+        }
+        let mut config = Config::new();
+        config.jit_threshold(Some(0));
+        Module::from_file(&Engine::new(&config)?, &file)?
+    } else {
+        Module::from_file(&engine()?, &file)?
+    };
+    let jit_outcomes = if jit {
+        module.jit_compile_all()?
+    } else {
+        Vec::new()
+    };
     let core = module.core();
     let mut shown = 0;
     for def in 0..core.num_defined_funcs() {
@@ -402,6 +424,12 @@ fn disas(args: &[String]) -> Result<ExitCode> {
             code.param_cells,
             code.local_cells
         );
+        if let Some(o) = jit_outcomes.iter().find(|o| o.func_index == index) {
+            match &o.result {
+                Ok(bytes) => out!("  ; jit: native, {bytes} bytes of machine code"),
+                Err(why) => out!("  ; jit: interpreted ({why})"),
+            }
+        }
         let const_base = code.param_cells + code.local_cells;
         for (i, c) in code.consts.iter().enumerate() {
             out!("  ; r{} = const {c:#x}", const_base as usize + i);
@@ -411,24 +439,53 @@ fn disas(args: &[String]) -> Result<ExitCode> {
         }
         out!();
     }
+    if jit && only.is_none() {
+        let native: Vec<usize> = jit_outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok().copied())
+            .collect();
+        out!(
+            "; jit: {} of {} functions native ({} bytes of machine code)",
+            native.len(),
+            jit_outcomes.len(),
+            native.iter().sum::<usize>()
+        );
+    }
     if shown == 0 {
         bail!("no function matches {}", only.unwrap_or_default());
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Calls before a function is compiled in `--mode tiered`: small, so that tier-up happens
+/// in the middle of a test script.
+const TIERED_THRESHOLD: u32 = 2;
+
+/// `--mode interp|jit|tiered` as a `Config::jit_threshold`.
+fn parse_mode(mode: &str) -> Result<Option<u32>> {
+    let threshold = match mode {
+        "interp" => return Ok(None),
+        "jit" => Some(0),
+        "tiered" => Some(TIERED_THRESHOLD),
+        m => bail!("unknown mode `{m}` (modes: interp, jit, tiered)"),
+    };
+    if !Config::jit_available() {
+        bail!("this build has no JIT (modes jit and tiered need the `jit` feature on x86-64)");
+    }
+    Ok(threshold)
+}
+
 fn wast(args: &[String]) -> Result<ExitCode> {
     let mut files = Vec::new();
     let mut verbose = false;
     let mut gc_stress = false;
+    let mut threshold = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--mode" => match it.next().map(String::as_str) {
-                Some("interp") => {}
-                Some(m) => bail!("unknown mode `{m}` (this build has: interp)"),
-                None => bail!("--mode needs a value"),
-            },
+            "--mode" => {
+                threshold = parse_mode(it.next().ok_or_else(|| anyhow!("--mode needs a value"))?)?
+            }
             "-v" | "--verbose" => verbose = true,
             "--gc-stress" => gc_stress = true,
             _ => files.push(PathBuf::from(a)),
@@ -438,7 +495,7 @@ fn wast(args: &[String]) -> Result<ExitCode> {
         bail!("wast: no files\n{USAGE}");
     }
     let mut config = Config::new();
-    config.gc_stress(gc_stress);
+    config.gc_stress(gc_stress).jit_threshold(threshold);
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         match gloam::wast::run_wast_file(Path::new(file), &config) {

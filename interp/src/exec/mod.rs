@@ -11,6 +11,7 @@
 //! name in `handlers.rs`.
 
 mod handlers;
+mod native;
 mod simd;
 #[cfg(all(
     not(debug_assertions),
@@ -117,6 +118,8 @@ pub(crate) struct Executor<'s> {
     /// Why the threaded dispatcher stopped (its handlers return nothing).
     #[allow(dead_code)]
     pending: Option<Exit>,
+    /// The native tier's state (`native.rs`).
+    jit: native::JitState,
 }
 
 /// Calls function `addr` of the store. `cells` holds the arguments and receives the
@@ -154,6 +157,7 @@ pub fn invoke(
     let entry_depth = store.frames.len();
     let max_depth = store.engine.config.max_call_depth;
     let gc_stress = store.engine.config.gc_stress;
+    let jit = native::JitState::new(&store.engine);
     let mut ex = Executor {
         regs: core::ptr::null_mut(),
         store,
@@ -170,6 +174,7 @@ pub fn invoke(
         max_depth,
         gc_stress,
         pending: None,
+        jit,
     };
     ex.refresh_regs();
     ex.refresh_memory();
@@ -491,6 +496,10 @@ crate::for_each_op!(define_run);
 impl Executor<'_> {
     /// Runs the current function to completion with the build's dispatcher.
     fn dispatch(&mut self) -> Exit {
+        // JIT hook: the entry function may run natively.
+        if let Err(exit) = self.jit_entered() {
+            return exit;
+        }
         #[cfg(all(
             not(debug_assertions),
             any(target_arch = "x86_64", target_arch = "aarch64"),
@@ -605,7 +614,8 @@ impl Executor<'_> {
             self.module = module;
             self.refresh_memory();
         }
-        Ok(())
+        // JIT hook: tier-up counting; native callees run here.
+        self.jit_entered()
     }
 
     /// Returns from the current function (results already in its first cells).
@@ -627,7 +637,8 @@ impl Executor<'_> {
             self.module = &*self.store.instances[fr.inst as usize].module;
             self.refresh_memory();
         }
-        Ok(())
+        // JIT hook: a caller with native code resumes natively.
+        self.jit_returned()
     }
 
     /// GC stress mode: collect at this safepoint, with the current frame suspended like a

@@ -65,6 +65,8 @@ pub struct CompiledFunc {
         not(feature = "portable-dispatch")
     ))]
     pub(crate) threaded: Box<[crate::exec::Unit]>,
+    /// Tier-up state: call counter and native code (see `native`).
+    pub jit: crate::native::JitSlot,
 }
 
 impl CompiledFunc {
@@ -275,6 +277,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         func_index,
         safepoints: t.safepoints.into_boxed_slice(),
         stack_maps: t.stack_maps.into_boxed_slice(),
+        jit: Default::default(),
     })
 }
 

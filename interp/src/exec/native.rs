@@ -1,0 +1,173 @@
+//! The executor's side of the native tier: tier-up counting and the loop that runs native
+//! frames (see `crate::native` for the convention).
+//!
+//! Native code hands calls back to the executor as step exits, so a call from native code
+//! pushes the same [`Frame`](super::Frame) the interpreter pushes and continues in the
+//! callee, native or interpreted; a return to a frame whose function has native code
+//! resumes it natively at the instruction after its call (even if that activation started
+//! interpreted). Nothing nests on the host stack.
+
+#![allow(non_snake_case)]
+
+use super::{Executor, Exit, Step};
+use crate::engine::EngineCore;
+use crate::native::{STATUS_RETURN, STATUS_STEP, STATUS_TRAP, VmCtx, trap_from_code};
+use crate::ops::Instr;
+
+/// The executor's native-tier state.
+pub(crate) struct JitState {
+    /// Calls before a function is compiled; `None` when the engine has no code generator
+    /// or the tier is off.
+    threshold: Option<u32>,
+    /// Whether `run_native`'s loop is active (then calls and returns only switch frames).
+    driving: bool,
+    vm: VmCtx,
+}
+
+impl JitState {
+    pub(crate) fn new(engine: &EngineCore) -> JitState {
+        JitState {
+            threshold: engine.codegen.as_ref().and(engine.config.jit_threshold),
+            driving: false,
+            vm: VmCtx::default(),
+        }
+    }
+}
+
+impl Executor<'_> {
+    /// Hook after a frame was entered: counts the call, compiles a function that became
+    /// hot, and runs native frames if the new frame has native code.
+    #[inline(always)]
+    pub(super) fn jit_entered(&mut self) -> Step {
+        match self.jit.threshold {
+            None => Ok(()),
+            Some(t) => self.jit_entered_slow(t),
+        }
+    }
+
+    #[inline(never)]
+    fn jit_entered_slow(&mut self, threshold: u32) -> Step {
+        // SAFETY: `func` points into a module kept alive by the store's instances; the
+        // reference does not borrow `self`.
+        let f = unsafe { &*self.func };
+        if f.jit.count_call(threshold)
+            && let Some(cg) = self.store.engine.codegen.clone()
+        {
+            // SAFETY: as above, for the current instance's module.
+            let module = unsafe { &*self.module };
+            f.jit.compile_with(|| cg.compile(module, f));
+        }
+        if self.jit.driving || f.jit.native().is_none() {
+            return Ok(());
+        }
+        self.run_native()
+    }
+
+    /// Hook after a return switched to the caller's frame: resumes it natively if its
+    /// function has native code.
+    #[inline(always)]
+    pub(super) fn jit_returned(&mut self) -> Step {
+        if self.jit.threshold.is_none() || self.jit.driving || self.func().jit.native().is_none() {
+            return Ok(());
+        }
+        self.run_native()
+    }
+
+    /// Runs native frames until the current frame is an interpreted one (`Ok`), the entry
+    /// frame returns (`Err(Exit::Done)`), or a trap or error.
+    #[inline(never)]
+    fn run_native(&mut self) -> Step {
+        self.jit.driving = true;
+        let r = self.drive_native();
+        self.jit.driving = false;
+        r
+    }
+
+    fn drive_native(&mut self) -> Step {
+        loop {
+            // SAFETY: `func` points into a module kept alive by the store's instances.
+            let f = unsafe { &*self.func };
+            let Some(native) = f.jit.native() else {
+                return Ok(());
+            };
+            let Some(addr) = native.resume_addr(self.pc as u32) else {
+                return Ok(());
+            };
+            let vm = &mut self.jit.vm;
+            vm.resume = addr;
+            vm.mem = self.mem;
+            vm.mem_len = self.mem_len as u64;
+            vm.globals = self.store.globals.as_mut_ptr();
+            vm.inst_globals = self.store.instances[self.inst as usize].globals.as_ptr();
+            // SAFETY: `native` was compiled from `f`, whose frame is the current one:
+            // `regs` points at its base with `frame_size` cells in bounds (checked on
+            // entry), `resume` is a start address for code index `pc`, and the `VmCtx`
+            // describes the current instance's memory 0 and globals, which nothing else
+            // touches while native code runs (it never calls back into the engine).
+            let status = unsafe { (native.entry())(&mut self.jit.vm, self.regs) };
+            let at = self.jit.vm.exit_pc;
+            match status {
+                STATUS_RETURN => self.ret()?,
+                STATUS_STEP => {
+                    self.pc = at as usize + 1;
+                    self.step(at)?;
+                }
+                s => {
+                    self.pc = at as usize + 1;
+                    let trap = s.checked_sub(STATUS_TRAP).and_then(trap_from_code);
+                    return Err(match trap {
+                        Some(t) => Exit::Trap(t),
+                        None => Exit::Error(anyhow::anyhow!(
+                            "internal error: native code exited with status {s}"
+                        )),
+                    });
+                }
+            }
+        }
+    }
+}
+
+macro_rules! define_step {
+    (
+        unary: [$(($un:ident, $unm:literal, $unt:ty, $unf:expr)),* $(,)?],
+        unary_trap: [$(($ut:ident, $utm:literal, $utt:ty, $utf:expr)),* $(,)?],
+        binary: [$(($bn:ident, $bnm:literal, $bnt:ty, $bnf:expr)),* $(,)?],
+        binary_imm: [$(($bi:ident, $bim:literal, $bit:ty, $bif:expr)),* $(,)?],
+        binary_trap: [$(($bt:ident, $btm:literal, $btt:ty, $btf:expr)),* $(,)?],
+        br_cmp: [$(($bc:ident, $bcm:literal, $bct:ty, $bcf:expr, $bcfrom:ident, $bcnot:ident)),* $(,)?],
+        br_cmp_imm: [$(($bci:ident, $bcim:literal, $bcit:ty, $bcif:expr, $bcifrom:ident, $bcinot:ident)),* $(,)?],
+        load: [$(($ld:ident, $ldm:literal, $ldn:literal, $ldf:expr)),* $(,)?],
+        store: [$(($st:ident, $stm:literal, $stn:literal, $stt:ty, $stf:expr)),* $(,)?],
+        other: [$($(#[doc = $doc:literal])* $($hot:ident)? ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
+    ) => {
+        impl Executor<'_> {
+            /// Runs the instruction at code index `at` for native code, with `pc` already
+            /// past it (as the dispatchers have it when they call a handler). Only the
+            /// instructions `crate::native::steppable` accepts get here.
+            #[allow(unused_variables)]
+            fn step(&mut self, at: u32) -> Step {
+                match self.func().code[at as usize] {
+                    $(Instr::$ot { $($of),* } => step_row!($($hot)? ; self, $ot, $($of),*),)*
+                    _ => Err(not_steppable()),
+                }
+            }
+        }
+    };
+}
+
+macro_rules! step_row {
+    (hot ; $($rest:tt)*) => {
+        Err(not_steppable())
+    };
+    ( ; $self:ident, $name:ident, $($a:ident),*) => {
+        $self.$name($($a),*)
+    };
+}
+
+fn not_steppable() -> Exit {
+    Exit::Error(anyhow::anyhow!(
+        "internal error: native code handed back an instruction the executor cannot step"
+    ))
+}
+
+crate::for_each_op!(define_step);

@@ -1,0 +1,376 @@
+//! The ISA-independent compiler: one pass over a function's register bytecode, driving a
+//! [`Backend`].
+//!
+//! Values stay in their frame cells, so every instruction boundary is consistent with the
+//! interpreter's view of the frame: a step exit (calls, `memory.grow`, table operations:
+//! the instructions `gloam_interp::native::steppable` accepts) needs no spilling, and the
+//! stack maps of the translator describe native frames too.
+
+use crate::backend::{Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::helpers::helper;
+use gloam_interp::Trap;
+use gloam_interp::native::{is_operand_word, steppable};
+use gloam_interp::ops::Instr;
+use gloam_interp::translate::CompiledFunc;
+
+/// Compiles `func` with backend `b`, or says why not (`"unsupported: MNEMONIC"`).
+pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String> {
+    let code = &func.code;
+    if code.len() >= u32::MAX as usize {
+        return Err("function too large".into());
+    }
+    // Labels for every branch target.
+    let mut labels: Vec<Option<B::Label>> = vec![None; code.len()];
+    for (pc, instr) in code.iter().enumerate() {
+        if let Instr::BrTable { len, .. } = instr {
+            // `br_table` jumps to one of the `len + 1` instructions that follow it (usually
+            // `br`s, sometimes a `return` the translator put in place of a `br`).
+            for entry in pc + 1..=pc + 1 + *len as usize {
+                let slot = labels.get_mut(entry).ok_or("malformed br_table")?;
+                if slot.is_none() {
+                    *slot = Some(b.new_label());
+                }
+            }
+        }
+        if let Some(t) = instr.target() {
+            let slot = labels
+                .get_mut(t.0 as usize)
+                .ok_or_else(|| format!("branch target {} out of range", t.0))?;
+            if slot.is_none() {
+                *slot = Some(b.new_label());
+            }
+        }
+    }
+    let label = |labels: &[Option<B::Label>], t: gloam_interp::ops::Target| {
+        labels[t.0 as usize].ok_or_else(|| "missing label".to_string())
+    };
+
+    b.resume_point(0);
+    let mut pc = 0usize;
+    while pc < code.len() {
+        let instr = code[pc];
+        let at = pc as u32;
+        if let Some(l) = labels[pc] {
+            b.bind(l);
+        }
+        pc += 1;
+        if is_operand_word(&instr) {
+            continue;
+        }
+        if let Some((w, c, a, rhs, t)) = br_cmp(&instr) {
+            b.br_cmp(w, c, a, rhs, label(&labels, t)?);
+            continue;
+        }
+        if lower(b, &instr, at)? {
+            continue;
+        }
+        if let Some((h, dst, x, y)) = helper(&instr) {
+            b.call_helper(h, dst, x, y, at);
+            continue;
+        }
+        match instr {
+            Instr::Unreachable {} => b.trap(Trap::UnreachableCodeReached, at),
+            Instr::Br { target } => b.jump(label(&labels, target)?),
+            Instr::BrIfNez { cond, target } => b.br_if(cond.0, true, label(&labels, target)?),
+            Instr::BrIfEqz { cond, target } => b.br_if(cond.0, false, label(&labels, target)?),
+            Instr::BrTable { index, len } => {
+                // Jump to the entry, or straight to its target if it is a `br`.
+                let mut targets = Vec::with_capacity(len as usize + 1);
+                for entry in pc..=pc + len as usize {
+                    targets.push(match code[entry] {
+                        Instr::Br { target } => label(&labels, target)?,
+                        _ => labels[entry].ok_or("malformed br_table")?,
+                    });
+                }
+                b.br_table(index.0, &targets);
+            }
+            Instr::Return {} => b.ret(0, 0),
+            Instr::Return1 { src } => b.ret(src.0, 1),
+            Instr::ReturnSpan { start, len } => b.ret(start.0, len),
+            i if steppable(&i) => {
+                b.step(at);
+                // Resume after the operand words the executor's handler consumed.
+                while pc < code.len() && is_operand_word(&code[pc]) {
+                    pc += 1;
+                }
+                b.resume_point(pc as u32);
+            }
+            i => return Err(format!("unsupported: {}", i.mnemonic())),
+        }
+    }
+    Ok(())
+}
+
+/// Lowers a plain data instruction; `Ok(false)` if `instr` is not one.
+fn lower<B: Backend>(b: &mut B, instr: &Instr, pc: u32) -> Result<bool, String> {
+    use Width::{W32, W64};
+    macro_rules! table {
+        ($($pat:ident { $($f:tt)* } => $body:expr,)*) => {
+            match *instr {
+                $(Instr::$pat { $($f)* } => $body,)*
+                _ => return Ok(false),
+            }
+        };
+    }
+    macro_rules! bin {
+        ($w:expr, $op:expr, $dst:expr, $a:expr, $b:expr) => {
+            b.int_op($w, $op, $dst.0, $a.0, Rhs::Cell($b.0))
+        };
+    }
+    macro_rules! bimm {
+        ($w:expr, $op:expr, $dst:expr, $a:expr, $imm:expr) => {
+            b.int_op($w, $op, $dst.0, $a.0, Rhs::Imm($imm))
+        };
+    }
+    macro_rules! cmp {
+        ($w:expr, $c:expr, $dst:expr, $a:expr, $b:expr) => {
+            b.int_cmp($w, $c, $dst.0, $a.0, Rhs::Cell($b.0))
+        };
+    }
+    macro_rules! cimm {
+        ($w:expr, $c:expr, $dst:expr, $a:expr, $imm:expr) => {
+            b.int_cmp($w, $c, $dst.0, $a.0, Rhs::Imm($imm))
+        };
+    }
+    macro_rules! un {
+        ($w:expr, $op:expr, $dst:expr, $src:expr) => {
+            // Not inlined on this CPU (e.g. no `popcnt`): the helper does it.
+            if !b.int_unop($w, $op, $dst.0, $src.0) {
+                return Ok(false);
+            }
+        };
+    }
+    macro_rules! ld {
+        ($n:expr, $s:expr, $w:expr, $dst:expr, $addr:expr, $off:expr) => {
+            b.load(
+                Load {
+                    bytes: $n,
+                    signed: $s,
+                    width: $w,
+                },
+                $dst.0,
+                $addr.0,
+                $off,
+                pc,
+            )
+        };
+    }
+    use Cond::*;
+    use IntOp::*;
+    table! {
+        Copy { dst, src } => b.copy(dst.0, src.0),
+        Const32 { dst, value } => b.constant(dst.0, value as u64),
+        Const64 { dst, lo, hi } => b.constant(dst.0, (hi as u64) << 32 | lo as u64),
+        Select { dst, cond, a, b: bb } => b.select(dst.0, cond.0, a.0, bb.0),
+
+        I32Eqz { dst, src } => un!(W32, IntUnOp::Eqz, dst, src),
+        I64Eqz { dst, src } => un!(W64, IntUnOp::Eqz, dst, src),
+        RefIsNull { dst, src } => un!(W64, IntUnOp::Eqz, dst, src),
+        I32Clz { dst, src } => un!(W32, IntUnOp::Clz, dst, src),
+        I32Ctz { dst, src } => un!(W32, IntUnOp::Ctz, dst, src),
+        I32Popcnt { dst, src } => un!(W32, IntUnOp::Popcnt, dst, src),
+        I64Clz { dst, src } => un!(W64, IntUnOp::Clz, dst, src),
+        I64Ctz { dst, src } => un!(W64, IntUnOp::Ctz, dst, src),
+        I64Popcnt { dst, src } => un!(W64, IntUnOp::Popcnt, dst, src),
+        I32WrapI64 { dst, src } => un!(W32, IntUnOp::Low32, dst, src),
+        I64ExtendI32U { dst, src } => un!(W64, IntUnOp::Low32, dst, src),
+        I64ExtendI32S { dst, src } => un!(W64, IntUnOp::Extend32S, dst, src),
+        I32Extend8S { dst, src } => un!(W32, IntUnOp::Extend8S, dst, src),
+        I32Extend16S { dst, src } => un!(W32, IntUnOp::Extend16S, dst, src),
+        I64Extend8S { dst, src } => un!(W64, IntUnOp::Extend8S, dst, src),
+        I64Extend16S { dst, src } => un!(W64, IntUnOp::Extend16S, dst, src),
+        I64Extend32S { dst, src } => un!(W64, IntUnOp::Extend32S, dst, src),
+
+        I32Add { dst, a, b: y } => bin!(W32, Add, dst, a, y),
+        I32Sub { dst, a, b: y } => bin!(W32, Sub, dst, a, y),
+        I32Mul { dst, a, b: y } => bin!(W32, Mul, dst, a, y),
+        I32And { dst, a, b: y } => bin!(W32, And, dst, a, y),
+        I32Or { dst, a, b: y } => bin!(W32, Or, dst, a, y),
+        I32Xor { dst, a, b: y } => bin!(W32, Xor, dst, a, y),
+        I32Shl { dst, a, b: y } => bin!(W32, Shl, dst, a, y),
+        I32ShrS { dst, a, b: y } => bin!(W32, ShrS, dst, a, y),
+        I32ShrU { dst, a, b: y } => bin!(W32, ShrU, dst, a, y),
+        I32Rotl { dst, a, b: y } => bin!(W32, Rotl, dst, a, y),
+        I32Rotr { dst, a, b: y } => bin!(W32, Rotr, dst, a, y),
+        I64Add { dst, a, b: y } => bin!(W64, Add, dst, a, y),
+        I64Sub { dst, a, b: y } => bin!(W64, Sub, dst, a, y),
+        I64Mul { dst, a, b: y } => bin!(W64, Mul, dst, a, y),
+        I64And { dst, a, b: y } => bin!(W64, And, dst, a, y),
+        I64Or { dst, a, b: y } => bin!(W64, Or, dst, a, y),
+        I64Xor { dst, a, b: y } => bin!(W64, Xor, dst, a, y),
+        I64Shl { dst, a, b: y } => bin!(W64, Shl, dst, a, y),
+        I64ShrS { dst, a, b: y } => bin!(W64, ShrS, dst, a, y),
+        I64ShrU { dst, a, b: y } => bin!(W64, ShrU, dst, a, y),
+        I64Rotl { dst, a, b: y } => bin!(W64, Rotl, dst, a, y),
+        I64Rotr { dst, a, b: y } => bin!(W64, Rotr, dst, a, y),
+        I32Eq { dst, a, b: y } => cmp!(W32, Eq, dst, a, y),
+        I32Ne { dst, a, b: y } => cmp!(W32, Ne, dst, a, y),
+        I32LtS { dst, a, b: y } => cmp!(W32, LtS, dst, a, y),
+        I32LtU { dst, a, b: y } => cmp!(W32, LtU, dst, a, y),
+        I32GtS { dst, a, b: y } => cmp!(W32, GtS, dst, a, y),
+        I32GtU { dst, a, b: y } => cmp!(W32, GtU, dst, a, y),
+        I32LeS { dst, a, b: y } => cmp!(W32, LeS, dst, a, y),
+        I32LeU { dst, a, b: y } => cmp!(W32, LeU, dst, a, y),
+        I32GeS { dst, a, b: y } => cmp!(W32, GeS, dst, a, y),
+        I32GeU { dst, a, b: y } => cmp!(W32, GeU, dst, a, y),
+        I64Eq { dst, a, b: y } => cmp!(W64, Eq, dst, a, y),
+        I64Ne { dst, a, b: y } => cmp!(W64, Ne, dst, a, y),
+        I64LtS { dst, a, b: y } => cmp!(W64, LtS, dst, a, y),
+        I64LtU { dst, a, b: y } => cmp!(W64, LtU, dst, a, y),
+        I64GtS { dst, a, b: y } => cmp!(W64, GtS, dst, a, y),
+        I64GtU { dst, a, b: y } => cmp!(W64, GtU, dst, a, y),
+        I64LeS { dst, a, b: y } => cmp!(W64, LeS, dst, a, y),
+        I64LeU { dst, a, b: y } => cmp!(W64, LeU, dst, a, y),
+        I64GeS { dst, a, b: y } => cmp!(W64, GeS, dst, a, y),
+        I64GeU { dst, a, b: y } => cmp!(W64, GeU, dst, a, y),
+
+        I32AddImm { dst, a, imm } => bimm!(W32, Add, dst, a, imm),
+        I32SubImm { dst, a, imm } => bimm!(W32, Sub, dst, a, imm),
+        I32MulImm { dst, a, imm } => bimm!(W32, Mul, dst, a, imm),
+        I32AndImm { dst, a, imm } => bimm!(W32, And, dst, a, imm),
+        I32OrImm { dst, a, imm } => bimm!(W32, Or, dst, a, imm),
+        I32XorImm { dst, a, imm } => bimm!(W32, Xor, dst, a, imm),
+        I32ShlImm { dst, a, imm } => bimm!(W32, Shl, dst, a, imm),
+        I32ShrSImm { dst, a, imm } => bimm!(W32, ShrS, dst, a, imm),
+        I32ShrUImm { dst, a, imm } => bimm!(W32, ShrU, dst, a, imm),
+        I32RotlImm { dst, a, imm } => bimm!(W32, Rotl, dst, a, imm),
+        I32RotrImm { dst, a, imm } => bimm!(W32, Rotr, dst, a, imm),
+        I64AddImm { dst, a, imm } => bimm!(W64, Add, dst, a, imm),
+        I64SubImm { dst, a, imm } => bimm!(W64, Sub, dst, a, imm),
+        I64MulImm { dst, a, imm } => bimm!(W64, Mul, dst, a, imm),
+        I64AndImm { dst, a, imm } => bimm!(W64, And, dst, a, imm),
+        I64OrImm { dst, a, imm } => bimm!(W64, Or, dst, a, imm),
+        I64XorImm { dst, a, imm } => bimm!(W64, Xor, dst, a, imm),
+        I64ShlImm { dst, a, imm } => bimm!(W64, Shl, dst, a, imm),
+        I64ShrSImm { dst, a, imm } => bimm!(W64, ShrS, dst, a, imm),
+        I64ShrUImm { dst, a, imm } => bimm!(W64, ShrU, dst, a, imm),
+        I64RotlImm { dst, a, imm } => bimm!(W64, Rotl, dst, a, imm),
+        I64RotrImm { dst, a, imm } => bimm!(W64, Rotr, dst, a, imm),
+        I32EqImm { dst, a, imm } => cimm!(W32, Eq, dst, a, imm),
+        I32NeImm { dst, a, imm } => cimm!(W32, Ne, dst, a, imm),
+        I32LtSImm { dst, a, imm } => cimm!(W32, LtS, dst, a, imm),
+        I32LtUImm { dst, a, imm } => cimm!(W32, LtU, dst, a, imm),
+        I32GtSImm { dst, a, imm } => cimm!(W32, GtS, dst, a, imm),
+        I32GtUImm { dst, a, imm } => cimm!(W32, GtU, dst, a, imm),
+        I32LeSImm { dst, a, imm } => cimm!(W32, LeS, dst, a, imm),
+        I32LeUImm { dst, a, imm } => cimm!(W32, LeU, dst, a, imm),
+        I32GeSImm { dst, a, imm } => cimm!(W32, GeS, dst, a, imm),
+        I32GeUImm { dst, a, imm } => cimm!(W32, GeU, dst, a, imm),
+        I64EqImm { dst, a, imm } => cimm!(W64, Eq, dst, a, imm),
+        I64NeImm { dst, a, imm } => cimm!(W64, Ne, dst, a, imm),
+        I64LtSImm { dst, a, imm } => cimm!(W64, LtS, dst, a, imm),
+        I64LtUImm { dst, a, imm } => cimm!(W64, LtU, dst, a, imm),
+        I64GtSImm { dst, a, imm } => cimm!(W64, GtS, dst, a, imm),
+        I64GtUImm { dst, a, imm } => cimm!(W64, GtU, dst, a, imm),
+        I64LeSImm { dst, a, imm } => cimm!(W64, LeS, dst, a, imm),
+        I64LeUImm { dst, a, imm } => cimm!(W64, LeU, dst, a, imm),
+        I64GeSImm { dst, a, imm } => cimm!(W64, GeS, dst, a, imm),
+        I64GeUImm { dst, a, imm } => cimm!(W64, GeU, dst, a, imm),
+
+        I32DivS { dst, a, b: y } => b.int_div(W32, DivOp::DivS, dst.0, a.0, y.0, pc),
+        I32DivU { dst, a, b: y } => b.int_div(W32, DivOp::DivU, dst.0, a.0, y.0, pc),
+        I32RemS { dst, a, b: y } => b.int_div(W32, DivOp::RemS, dst.0, a.0, y.0, pc),
+        I32RemU { dst, a, b: y } => b.int_div(W32, DivOp::RemU, dst.0, a.0, y.0, pc),
+        I64DivS { dst, a, b: y } => b.int_div(W64, DivOp::DivS, dst.0, a.0, y.0, pc),
+        I64DivU { dst, a, b: y } => b.int_div(W64, DivOp::DivU, dst.0, a.0, y.0, pc),
+        I64RemS { dst, a, b: y } => b.int_div(W64, DivOp::RemS, dst.0, a.0, y.0, pc),
+        I64RemU { dst, a, b: y } => b.int_div(W64, DivOp::RemU, dst.0, a.0, y.0, pc),
+
+        I32Load { dst, addr, offset } => ld!(4, false, W32, dst, addr, offset),
+        I64Load { dst, addr, offset } => ld!(8, false, W64, dst, addr, offset),
+        F32Load { dst, addr, offset } => ld!(4, false, W32, dst, addr, offset),
+        F64Load { dst, addr, offset } => ld!(8, false, W64, dst, addr, offset),
+        I32Load8S { dst, addr, offset } => ld!(1, true, W32, dst, addr, offset),
+        I32Load8U { dst, addr, offset } => ld!(1, false, W32, dst, addr, offset),
+        I32Load16S { dst, addr, offset } => ld!(2, true, W32, dst, addr, offset),
+        I32Load16U { dst, addr, offset } => ld!(2, false, W32, dst, addr, offset),
+        I64Load8S { dst, addr, offset } => ld!(1, true, W64, dst, addr, offset),
+        I64Load8U { dst, addr, offset } => ld!(1, false, W64, dst, addr, offset),
+        I64Load16S { dst, addr, offset } => ld!(2, true, W64, dst, addr, offset),
+        I64Load16U { dst, addr, offset } => ld!(2, false, W64, dst, addr, offset),
+        I64Load32S { dst, addr, offset } => ld!(4, true, W64, dst, addr, offset),
+        I64Load32U { dst, addr, offset } => ld!(4, false, W64, dst, addr, offset),
+        I32Store { addr, val, offset } => b.store(4, addr.0, val.0, offset, pc),
+        I64Store { addr, val, offset } => b.store(8, addr.0, val.0, offset, pc),
+        F32Store { addr, val, offset } => b.store(4, addr.0, val.0, offset, pc),
+        F64Store { addr, val, offset } => b.store(8, addr.0, val.0, offset, pc),
+        I32Store8 { addr, val, offset } => b.store(1, addr.0, val.0, offset, pc),
+        I32Store16 { addr, val, offset } => b.store(2, addr.0, val.0, offset, pc),
+        I64Store8 { addr, val, offset } => b.store(1, addr.0, val.0, offset, pc),
+        I64Store16 { addr, val, offset } => b.store(2, addr.0, val.0, offset, pc),
+        I64Store32 { addr, val, offset } => b.store(4, addr.0, val.0, offset, pc),
+        GlobalGet { dst, global } => b.global_get(dst.0, global),
+
+        F32Add { dst, a, b: y } => b.float_op(W32, FloatOp::Add, dst.0, a.0, y.0),
+        F32Sub { dst, a, b: y } => b.float_op(W32, FloatOp::Sub, dst.0, a.0, y.0),
+        F32Mul { dst, a, b: y } => b.float_op(W32, FloatOp::Mul, dst.0, a.0, y.0),
+        F32Div { dst, a, b: y } => b.float_op(W32, FloatOp::Div, dst.0, a.0, y.0),
+        F64Add { dst, a, b: y } => b.float_op(W64, FloatOp::Add, dst.0, a.0, y.0),
+        F64Sub { dst, a, b: y } => b.float_op(W64, FloatOp::Sub, dst.0, a.0, y.0),
+        F64Mul { dst, a, b: y } => b.float_op(W64, FloatOp::Mul, dst.0, a.0, y.0),
+        F64Div { dst, a, b: y } => b.float_op(W64, FloatOp::Div, dst.0, a.0, y.0),
+        F32Eq { dst, a, b: y } => b.float_cmp(W32, FloatCond::Eq, dst.0, a.0, y.0),
+        F32Ne { dst, a, b: y } => b.float_cmp(W32, FloatCond::Ne, dst.0, a.0, y.0),
+        F32Lt { dst, a, b: y } => b.float_cmp(W32, FloatCond::Lt, dst.0, a.0, y.0),
+        F32Gt { dst, a, b: y } => b.float_cmp(W32, FloatCond::Gt, dst.0, a.0, y.0),
+        F32Le { dst, a, b: y } => b.float_cmp(W32, FloatCond::Le, dst.0, a.0, y.0),
+        F32Ge { dst, a, b: y } => b.float_cmp(W32, FloatCond::Ge, dst.0, a.0, y.0),
+        F64Eq { dst, a, b: y } => b.float_cmp(W64, FloatCond::Eq, dst.0, a.0, y.0),
+        F64Ne { dst, a, b: y } => b.float_cmp(W64, FloatCond::Ne, dst.0, a.0, y.0),
+        F64Lt { dst, a, b: y } => b.float_cmp(W64, FloatCond::Lt, dst.0, a.0, y.0),
+        F64Gt { dst, a, b: y } => b.float_cmp(W64, FloatCond::Gt, dst.0, a.0, y.0),
+        F64Le { dst, a, b: y } => b.float_cmp(W64, FloatCond::Le, dst.0, a.0, y.0),
+        F64Ge { dst, a, b: y } => b.float_cmp(W64, FloatCond::Ge, dst.0, a.0, y.0),
+        F32Sqrt { dst, src } => b.float_sqrt(W32, dst.0, src.0),
+        F64Sqrt { dst, src } => b.float_sqrt(W64, dst.0, src.0),
+        F32DemoteF64 { dst, src } => b.float_convert(W32, dst.0, src.0),
+        F64PromoteF32 { dst, src } => b.float_convert(W64, dst.0, src.0),
+        F32ConvertI32S { dst, src } => return Ok(b.int_to_float(W32, true, W32, dst.0, src.0)),
+        F32ConvertI32U { dst, src } => return Ok(b.int_to_float(W32, false, W32, dst.0, src.0)),
+        F32ConvertI64S { dst, src } => return Ok(b.int_to_float(W64, true, W32, dst.0, src.0)),
+        F32ConvertI64U { dst, src } => return Ok(b.int_to_float(W64, false, W32, dst.0, src.0)),
+        F64ConvertI32S { dst, src } => return Ok(b.int_to_float(W32, true, W64, dst.0, src.0)),
+        F64ConvertI32U { dst, src } => return Ok(b.int_to_float(W32, false, W64, dst.0, src.0)),
+        F64ConvertI64S { dst, src } => return Ok(b.int_to_float(W64, true, W64, dst.0, src.0)),
+        F64ConvertI64U { dst, src } => return Ok(b.int_to_float(W64, false, W64, dst.0, src.0)),
+        GlobalSet { src, global } => b.global_set(src.0, global),
+    }
+    Ok(true)
+}
+
+/// Lowers a compare-and-branch; `None` if `instr` is not one.
+pub(crate) fn br_cmp(instr: &Instr) -> Option<(Width, Cond, u16, Rhs, gloam_interp::ops::Target)> {
+    use Cond::*;
+    use Width::{W32, W64};
+    macro_rules! rows {
+        ($($reg:ident, $imm:ident, $w:expr, $c:expr;)*) => {
+            match *instr {
+                $(Instr::$reg { a, b, target } => ($w, $c, a.0, Rhs::Cell(b.0), target),
+                  Instr::$imm { a, imm, target } => ($w, $c, a.0, Rhs::Imm(imm), target),)*
+                _ => return None,
+            }
+        };
+    }
+    Some(rows! {
+        BrI32Eq, BrI32EqImm, W32, Eq;
+        BrI32Ne, BrI32NeImm, W32, Ne;
+        BrI32LtS, BrI32LtSImm, W32, LtS;
+        BrI32LtU, BrI32LtUImm, W32, LtU;
+        BrI32GtS, BrI32GtSImm, W32, GtS;
+        BrI32GtU, BrI32GtUImm, W32, GtU;
+        BrI32LeS, BrI32LeSImm, W32, LeS;
+        BrI32LeU, BrI32LeUImm, W32, LeU;
+        BrI32GeS, BrI32GeSImm, W32, GeS;
+        BrI32GeU, BrI32GeUImm, W32, GeU;
+        BrI64Eq, BrI64EqImm, W64, Eq;
+        BrI64Ne, BrI64NeImm, W64, Ne;
+        BrI64LtS, BrI64LtSImm, W64, LtS;
+        BrI64LtU, BrI64LtUImm, W64, LtU;
+        BrI64GtS, BrI64GtSImm, W64, GtS;
+        BrI64GtU, BrI64GtUImm, W64, GtU;
+        BrI64LeS, BrI64LeSImm, W64, LeS;
+        BrI64LeU, BrI64LeUImm, W64, LeU;
+        BrI64GeS, BrI64GeSImm, W64, GeS;
+        BrI64GeU, BrI64GeUImm, W64, GeU;
+    })
+}

@@ -1,0 +1,703 @@
+//! The x86-64 backend (System V calling convention).
+//!
+//! Pinned registers while native code runs: `r15` = the `VmCtx`, `r12` = the frame base
+//! (cell `n` is `[r12 + 8n]`), `r13` = memory 0's base, `r14` = its length. `rax`, `rcx`
+//! and `rdx` are scratch. The entry stub saves the callee-saved registers it pins, loads
+//! them from its arguments and the `VmCtx`, and jumps to `VmCtx::resume`; every exit
+//! (return, step, trap) leaves through one epilogue with the status in `eax`. Trap paths
+//! are out of line, after the function body.
+
+use crate::backend::{Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::helpers::Helper;
+use dynasmrt::x64::Assembler;
+use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, dynasm};
+use gloam_interp::Trap;
+use gloam_interp::native::{
+    NativeCode, NativeEntry, STATUS_RETURN, STATUS_STEP, STATUS_TRAP, offsets, trap_code,
+};
+
+macro_rules! asm {
+    ($ops:expr; $($t:tt)*) => {
+        dynasm!($ops ; .arch x64 ; $($t)*)
+    };
+}
+
+/// The byte offset of frame cell `c` from the frame base.
+fn cell(c: u16) -> i32 {
+    c as i32 * 8
+}
+
+pub struct X64 {
+    ops: Assembler,
+    exit: DynamicLabel,
+    resume: Vec<(u32, AssemblyOffset)>,
+    /// Out-of-line trap exits: `(label, status, pc)`; status 0: already in `eax`.
+    traps: Vec<(DynamicLabel, u32, u32)>,
+    popcnt: bool,
+}
+
+impl X64 {
+    pub fn new() -> Result<X64, String> {
+        let mut ops = Assembler::new().map_err(|e| format!("cannot map code memory: {e}"))?;
+        let exit = ops.new_dynamic_label();
+        let (mem, mem_len, resume) = (
+            offsets::MEM as i32,
+            offsets::MEM_LEN as i32,
+            offsets::RESUME as i32,
+        );
+        // Entry: rdi = VmCtx, rsi = frame base. Five pushes after the return address keep
+        // rsp 16-byte aligned.
+        asm!(ops
+            ; push rbp
+            ; mov rbp, rsp
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; mov r15, rdi
+            ; mov r12, rsi
+            ; mov r13, QWORD [r15 + mem]
+            ; mov r14, QWORD [r15 + mem_len]
+            ; jmp QWORD [r15 + resume]
+        );
+        Ok(X64 {
+            ops,
+            exit,
+            resume: Vec::new(),
+            traps: Vec::new(),
+            popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+        })
+    }
+
+    /// A label for an out-of-line exit with `trap` at `pc`.
+    fn trap_label(&mut self, trap: Trap, pc: u32) -> DynamicLabel {
+        let l = self.ops.new_dynamic_label();
+        self.traps.push((l, STATUS_TRAP + trap_code(trap), pc));
+        l
+    }
+
+    /// `rax = cell a` at width `w` (zero-extended).
+    fn load_a(&mut self, w: Width, a: u16) {
+        let a = cell(a);
+        match w {
+            Width::W32 => asm!(self.ops ; mov eax, DWORD [r12 + a]),
+            Width::W64 => asm!(self.ops ; mov rax, QWORD [r12 + a]),
+        }
+    }
+
+    /// Stores the float in `xmm0` to cell `dst` (an `f32` zero-extended, as the
+    /// interpreter's cells hold it).
+    fn store_xmm0(&mut self, w: Width, dst: u16) {
+        let d = cell(dst);
+        match w {
+            Width::W32 => asm!(self.ops ; movd eax, xmm0 ; mov QWORD [r12 + d], rax),
+            Width::W64 => asm!(self.ops ; movq QWORD [r12 + d], xmm0),
+        }
+    }
+
+    fn store_rax(&mut self, dst: u16) {
+        let d = cell(dst);
+        asm!(self.ops ; mov QWORD [r12 + d], rax);
+    }
+
+    /// `al = cond` from the flags, then `cell dst = al` (zero-extended).
+    fn set_cond(&mut self, c: Cond, dst: u16) {
+        match c {
+            Cond::Eq => asm!(self.ops ; sete al),
+            Cond::Ne => asm!(self.ops ; setne al),
+            Cond::LtS => asm!(self.ops ; setl al),
+            Cond::LtU => asm!(self.ops ; setb al),
+            Cond::GtS => asm!(self.ops ; setg al),
+            Cond::GtU => asm!(self.ops ; seta al),
+            Cond::LeS => asm!(self.ops ; setle al),
+            Cond::LeU => asm!(self.ops ; setbe al),
+            Cond::GeS => asm!(self.ops ; setge al),
+            Cond::GeU => asm!(self.ops ; setae al),
+        }
+        asm!(self.ops ; movzx eax, al);
+        self.store_rax(dst);
+    }
+
+    fn jcc(&mut self, c: Cond, l: DynamicLabel) {
+        match c {
+            Cond::Eq => asm!(self.ops ; je =>l),
+            Cond::Ne => asm!(self.ops ; jne =>l),
+            Cond::LtS => asm!(self.ops ; jl =>l),
+            Cond::LtU => asm!(self.ops ; jb =>l),
+            Cond::GtS => asm!(self.ops ; jg =>l),
+            Cond::GtU => asm!(self.ops ; ja =>l),
+            Cond::LeS => asm!(self.ops ; jle =>l),
+            Cond::LeU => asm!(self.ops ; jbe =>l),
+            Cond::GeS => asm!(self.ops ; jge =>l),
+            Cond::GeU => asm!(self.ops ; jae =>l),
+        }
+    }
+
+    /// `cmp rax/eax, b` at width `w`.
+    fn cmp_rhs(&mut self, w: Width, b: Rhs) {
+        match (w, b) {
+            (Width::W32, Rhs::Cell(b)) => asm!(self.ops ; cmp eax, DWORD [r12 + cell(b)]),
+            (Width::W64, Rhs::Cell(b)) => asm!(self.ops ; cmp rax, QWORD [r12 + cell(b)]),
+            (Width::W32, Rhs::Imm(i)) => asm!(self.ops ; cmp eax, i),
+            (Width::W64, Rhs::Imm(i)) => asm!(self.ops ; cmp rax, i),
+        }
+    }
+
+    /// `rax = effective address` of a `bytes`-wide access, or a jump to an out-of-bounds
+    /// trap. The address is the u32 in `addr` plus `offset`, checked against `r14`.
+    fn address(&mut self, bytes: u8, addr: u16, offset: u32, pc: u32) {
+        let oob = self.trap_label(Trap::MemoryOutOfBounds, pc);
+        asm!(self.ops ; mov eax, DWORD [r12 + cell(addr)]);
+        if offset != 0 {
+            if offset <= i32::MAX as u32 {
+                asm!(self.ops ; add rax, offset as i32);
+            } else {
+                asm!(self.ops ; mov ecx, offset as i32 ; add rax, rcx);
+            }
+        }
+        let n = bytes as i32;
+        asm!(self.ops
+            ; lea rcx, [rax + n]
+            ; cmp rcx, r14
+            ; ja =>oob
+        );
+    }
+}
+
+impl Backend for X64 {
+    type Label = DynamicLabel;
+
+    fn new_label(&mut self) -> DynamicLabel {
+        self.ops.new_dynamic_label()
+    }
+
+    fn bind(&mut self, label: DynamicLabel) {
+        asm!(self.ops ; =>label);
+    }
+
+    fn resume_point(&mut self, pc: u32) {
+        let at = self.ops.offset();
+        self.resume.push((pc, at));
+    }
+
+    fn copy(&mut self, dst: u16, src: u16) {
+        asm!(self.ops ; mov rax, QWORD [r12 + cell(src)]);
+        self.store_rax(dst);
+    }
+
+    fn constant(&mut self, dst: u16, bits: u64) {
+        let d = cell(dst);
+        let v = bits as i64;
+        if v == v as i32 as i64 {
+            asm!(self.ops ; mov QWORD [r12 + d], v as i32);
+        } else {
+            asm!(self.ops ; mov rax, QWORD v ; mov QWORD [r12 + d], rax);
+        }
+    }
+
+    fn int_op(&mut self, w: Width, op: IntOp, dst: u16, a: u16, b: Rhs) {
+        self.load_a(w, a);
+        use IntOp::*;
+        use Width::*;
+        match b {
+            Rhs::Cell(b) => {
+                let b = cell(b);
+                match (w, op) {
+                    (W32, Add) => asm!(self.ops ; add eax, DWORD [r12 + b]),
+                    (W32, Sub) => asm!(self.ops ; sub eax, DWORD [r12 + b]),
+                    (W32, Mul) => asm!(self.ops ; imul eax, DWORD [r12 + b]),
+                    (W32, And) => asm!(self.ops ; and eax, DWORD [r12 + b]),
+                    (W32, Or) => asm!(self.ops ; or eax, DWORD [r12 + b]),
+                    (W32, Xor) => asm!(self.ops ; xor eax, DWORD [r12 + b]),
+                    (W64, Add) => asm!(self.ops ; add rax, QWORD [r12 + b]),
+                    (W64, Sub) => asm!(self.ops ; sub rax, QWORD [r12 + b]),
+                    (W64, Mul) => asm!(self.ops ; imul rax, QWORD [r12 + b]),
+                    (W64, And) => asm!(self.ops ; and rax, QWORD [r12 + b]),
+                    (W64, Or) => asm!(self.ops ; or rax, QWORD [r12 + b]),
+                    (W64, Xor) => asm!(self.ops ; xor rax, QWORD [r12 + b]),
+                    // Shifts and rotates: the count in cl, masked by the CPU like wasm.
+                    (_, Shl | ShrS | ShrU | Rotl | Rotr) => {
+                        asm!(self.ops ; mov ecx, DWORD [r12 + b]);
+                        match (w, op) {
+                            (W32, Shl) => asm!(self.ops ; shl eax, cl),
+                            (W32, ShrS) => asm!(self.ops ; sar eax, cl),
+                            (W32, ShrU) => asm!(self.ops ; shr eax, cl),
+                            (W32, Rotl) => asm!(self.ops ; rol eax, cl),
+                            (W32, Rotr) => asm!(self.ops ; ror eax, cl),
+                            (W64, Shl) => asm!(self.ops ; shl rax, cl),
+                            (W64, ShrS) => asm!(self.ops ; sar rax, cl),
+                            (W64, ShrU) => asm!(self.ops ; shr rax, cl),
+                            (W64, Rotl) => asm!(self.ops ; rol rax, cl),
+                            (W64, Rotr) => asm!(self.ops ; ror rax, cl),
+                            _ => unreachable!("not a shift"),
+                        }
+                    }
+                }
+            }
+            Rhs::Imm(i) => {
+                let s = match w {
+                    W32 => (i & 31) as i8,
+                    W64 => (i & 63) as i8,
+                };
+                match (w, op) {
+                    (W32, Add) => asm!(self.ops ; add eax, i),
+                    (W32, Sub) => asm!(self.ops ; sub eax, i),
+                    (W32, Mul) => asm!(self.ops ; imul eax, eax, i),
+                    (W32, And) => asm!(self.ops ; and eax, i),
+                    (W32, Or) => asm!(self.ops ; or eax, i),
+                    (W32, Xor) => asm!(self.ops ; xor eax, i),
+                    (W32, Shl) => asm!(self.ops ; shl eax, s),
+                    (W32, ShrS) => asm!(self.ops ; sar eax, s),
+                    (W32, ShrU) => asm!(self.ops ; shr eax, s),
+                    (W32, Rotl) => asm!(self.ops ; rol eax, s),
+                    (W32, Rotr) => asm!(self.ops ; ror eax, s),
+                    (W64, Add) => asm!(self.ops ; add rax, i),
+                    (W64, Sub) => asm!(self.ops ; sub rax, i),
+                    (W64, Mul) => asm!(self.ops ; imul rax, rax, i),
+                    (W64, And) => asm!(self.ops ; and rax, i),
+                    (W64, Or) => asm!(self.ops ; or rax, i),
+                    (W64, Xor) => asm!(self.ops ; xor rax, i),
+                    (W64, Shl) => asm!(self.ops ; shl rax, s),
+                    (W64, ShrS) => asm!(self.ops ; sar rax, s),
+                    (W64, ShrU) => asm!(self.ops ; shr rax, s),
+                    (W64, Rotl) => asm!(self.ops ; rol rax, s),
+                    (W64, Rotr) => asm!(self.ops ; ror rax, s),
+                }
+            }
+        }
+        self.store_rax(dst);
+    }
+
+    fn int_cmp(&mut self, w: Width, c: Cond, dst: u16, a: u16, b: Rhs) {
+        self.load_a(w, a);
+        self.cmp_rhs(w, b);
+        self.set_cond(c, dst);
+    }
+
+    fn int_unop(&mut self, w: Width, op: IntUnOp, dst: u16, src: u16) -> bool {
+        let s = cell(src);
+        use IntUnOp::*;
+        use Width::*;
+        match (w, op) {
+            (W32, Eqz) => {
+                asm!(self.ops ; cmp DWORD [r12 + s], 0);
+                self.set_cond(Cond::Eq, dst);
+                return true;
+            }
+            (W64, Eqz) => {
+                asm!(self.ops ; cmp QWORD [r12 + s], 0);
+                self.set_cond(Cond::Eq, dst);
+                return true;
+            }
+            // clz(x) = 31 - bsr(x), and 32 for 0: bsr leaves ZF set on 0.
+            (W32, Clz) => asm!(self.ops
+                ; mov ecx, 63 ; bsr eax, DWORD [r12 + s] ; cmovz eax, ecx ; xor eax, 31),
+            (W64, Clz) => asm!(self.ops
+                ; mov ecx, 127 ; bsr rax, QWORD [r12 + s] ; cmovz rax, rcx ; xor rax, 63),
+            (W32, Ctz) => asm!(self.ops
+                ; mov ecx, 32 ; bsf eax, DWORD [r12 + s] ; cmovz eax, ecx),
+            (W64, Ctz) => asm!(self.ops
+                ; mov ecx, 64 ; bsf rax, QWORD [r12 + s] ; cmovz rax, rcx),
+            (W32, Popcnt) if self.popcnt => asm!(self.ops ; popcnt eax, DWORD [r12 + s]),
+            (W64, Popcnt) if self.popcnt => asm!(self.ops ; popcnt rax, QWORD [r12 + s]),
+            (_, Popcnt) => return false,
+            (W32, Extend8S) => asm!(self.ops ; movsx eax, BYTE [r12 + s]),
+            (W32, Extend16S) => asm!(self.ops ; movsx eax, WORD [r12 + s]),
+            (W64, Extend8S) => asm!(self.ops ; movsx rax, BYTE [r12 + s]),
+            (W64, Extend16S) => asm!(self.ops ; movsx rax, WORD [r12 + s]),
+            (W64, Extend32S) => asm!(self.ops ; movsxd rax, DWORD [r12 + s]),
+            (W32, Extend32S) => return false,
+            (_, Low32) => asm!(self.ops ; mov eax, DWORD [r12 + s]),
+        }
+        self.store_rax(dst);
+        true
+    }
+
+    fn int_div(&mut self, w: Width, op: DivOp, dst: u16, a: u16, b: u16, pc: u32) {
+        let by_zero = self.trap_label(Trap::IntegerDivisionByZero, pc);
+        let (a, b) = (cell(a), cell(b));
+        let done = self.ops.new_dynamic_label();
+        match w {
+            Width::W32 => {
+                asm!(self.ops
+                    ; mov ecx, DWORD [r12 + b]
+                    ; test ecx, ecx
+                    ; jz =>by_zero
+                    ; mov eax, DWORD [r12 + a]
+                );
+                match op {
+                    DivOp::DivS => {
+                        let overflow = self.trap_label(Trap::IntegerOverflow, pc);
+                        let ok = self.ops.new_dynamic_label();
+                        asm!(self.ops
+                            ; cmp ecx, -1
+                            ; jne =>ok
+                            ; cmp eax, i32::MIN
+                            ; je =>overflow
+                            ; =>ok
+                            ; cdq
+                            ; idiv ecx
+                        );
+                    }
+                    DivOp::RemS => {
+                        // x rem -1 is 0 (and idiv would fault on MIN rem -1).
+                        let ok = self.ops.new_dynamic_label();
+                        asm!(self.ops
+                            ; cmp ecx, -1
+                            ; jne =>ok
+                            ; xor eax, eax
+                            ; jmp =>done
+                            ; =>ok
+                            ; cdq
+                            ; idiv ecx
+                            ; mov eax, edx
+                        );
+                    }
+                    DivOp::DivU => asm!(self.ops ; xor edx, edx ; div ecx),
+                    DivOp::RemU => asm!(self.ops ; xor edx, edx ; div ecx ; mov eax, edx),
+                }
+            }
+            Width::W64 => {
+                asm!(self.ops
+                    ; mov rcx, QWORD [r12 + b]
+                    ; test rcx, rcx
+                    ; jz =>by_zero
+                    ; mov rax, QWORD [r12 + a]
+                );
+                match op {
+                    DivOp::DivS => {
+                        let overflow = self.trap_label(Trap::IntegerOverflow, pc);
+                        let ok = self.ops.new_dynamic_label();
+                        asm!(self.ops
+                            ; cmp rcx, -1
+                            ; jne =>ok
+                            ; mov rdx, QWORD i64::MIN
+                            ; cmp rax, rdx
+                            ; je =>overflow
+                            ; =>ok
+                            ; cqo
+                            ; idiv rcx
+                        );
+                    }
+                    DivOp::RemS => {
+                        let ok = self.ops.new_dynamic_label();
+                        asm!(self.ops
+                            ; cmp rcx, -1
+                            ; jne =>ok
+                            ; xor eax, eax
+                            ; jmp =>done
+                            ; =>ok
+                            ; cqo
+                            ; idiv rcx
+                            ; mov rax, rdx
+                        );
+                    }
+                    DivOp::DivU => asm!(self.ops ; xor edx, edx ; div rcx),
+                    DivOp::RemU => asm!(self.ops ; xor edx, edx ; div rcx ; mov rax, rdx),
+                }
+            }
+        }
+        asm!(self.ops ; =>done);
+        self.store_rax(dst);
+    }
+
+    fn select(&mut self, dst: u16, cond: u16, a: u16, b: u16) {
+        asm!(self.ops
+            ; mov rax, QWORD [r12 + cell(a)]
+            ; cmp DWORD [r12 + cell(cond)], 0
+            ; cmove rax, QWORD [r12 + cell(b)]
+        );
+        self.store_rax(dst);
+    }
+
+    fn jump(&mut self, target: DynamicLabel) {
+        asm!(self.ops ; jmp =>target);
+    }
+
+    fn br_if(&mut self, cond: u16, nonzero: bool, target: DynamicLabel) {
+        asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
+        if nonzero {
+            asm!(self.ops ; jne =>target);
+        } else {
+            asm!(self.ops ; je =>target);
+        }
+    }
+
+    fn br_cmp(&mut self, w: Width, c: Cond, a: u16, b: Rhs, target: DynamicLabel) {
+        self.load_a(w, a);
+        self.cmp_rhs(w, b);
+        self.jcc(c, target);
+    }
+
+    fn br_table(&mut self, index: u16, targets: &[DynamicLabel]) {
+        let (default, cases) = targets.split_last().expect("br_table has a default");
+        asm!(self.ops ; mov eax, DWORD [r12 + cell(index)]);
+        if cases.len() < 4 {
+            // A short compare chain.
+            for (i, &t) in cases.iter().enumerate() {
+                asm!(self.ops ; cmp eax, i as i32 ; je =>t);
+            }
+            asm!(self.ops ; jmp =>*default);
+            return;
+        }
+        // A jump table of 32-bit offsets, each relative to its own entry; the index is
+        // clamped (unsigned) to the default's slot.
+        let table = self.ops.new_dynamic_label();
+        let last = cases.len() as i32;
+        asm!(self.ops
+            ; mov ecx, last
+            ; cmp eax, ecx
+            ; cmova eax, ecx
+            ; lea rcx, [=>table]
+            ; lea rcx, [rcx + rax * 4]
+            ; movsxd rdx, DWORD [rcx]
+            ; add rcx, rdx
+            ; jmp rcx
+            ; .align 4
+            ; =>table
+        );
+        for &t in targets {
+            asm!(self.ops ; .rel32 =>t);
+        }
+    }
+
+    fn load(&mut self, l: Load, dst: u16, addr: u16, offset: u32, pc: u32) {
+        self.address(l.bytes, addr, offset, pc);
+        match (l.bytes, l.signed, l.width) {
+            (1, false, _) => asm!(self.ops ; movzx eax, BYTE [r13 + rax]),
+            (1, true, Width::W32) => asm!(self.ops ; movsx eax, BYTE [r13 + rax]),
+            (1, true, Width::W64) => asm!(self.ops ; movsx rax, BYTE [r13 + rax]),
+            (2, false, _) => asm!(self.ops ; movzx eax, WORD [r13 + rax]),
+            (2, true, Width::W32) => asm!(self.ops ; movsx eax, WORD [r13 + rax]),
+            (2, true, Width::W64) => asm!(self.ops ; movsx rax, WORD [r13 + rax]),
+            (4, true, Width::W64) => asm!(self.ops ; movsxd rax, DWORD [r13 + rax]),
+            (4, _, _) => asm!(self.ops ; mov eax, DWORD [r13 + rax]),
+            _ => asm!(self.ops ; mov rax, QWORD [r13 + rax]),
+        }
+        self.store_rax(dst);
+    }
+
+    fn store(&mut self, bytes: u8, addr: u16, val: u16, offset: u32, pc: u32) {
+        self.address(bytes, addr, offset, pc);
+        asm!(self.ops ; mov rcx, QWORD [r12 + cell(val)]);
+        match bytes {
+            1 => asm!(self.ops ; mov BYTE [r13 + rax], cl),
+            2 => asm!(self.ops ; mov WORD [r13 + rax], cx),
+            4 => asm!(self.ops ; mov DWORD [r13 + rax], ecx),
+            _ => asm!(self.ops ; mov QWORD [r13 + rax], rcx),
+        }
+    }
+
+    fn global_get(&mut self, dst: u16, global: u32) {
+        self.global_addr(global);
+        asm!(self.ops ; mov rax, QWORD [rax + offsets::GLOBAL_VALUE as i32]);
+        self.store_rax(dst);
+    }
+
+    fn global_set(&mut self, src: u16, global: u32) {
+        self.global_addr(global);
+        asm!(self.ops
+            ; mov rcx, QWORD [r12 + cell(src)]
+            ; mov QWORD [rax + offsets::GLOBAL_VALUE as i32], rcx
+        );
+    }
+
+    fn ret(&mut self, start: u16, len: u32) {
+        if start != 0 {
+            for i in 0..len {
+                let (from, to) = (cell(start) + 8 * i as i32, 8 * i as i32);
+                asm!(self.ops
+                    ; mov rax, QWORD [r12 + from]
+                    ; mov QWORD [r12 + to], rax
+                );
+            }
+        }
+        asm!(self.ops ; mov eax, STATUS_RETURN as i32 ; jmp =>self.exit);
+    }
+
+    fn step(&mut self, pc: u32) {
+        asm!(self.ops
+            ; mov DWORD [r15 + offsets::EXIT_PC as i32], pc as i32
+            ; mov eax, STATUS_STEP as i32
+            ; jmp =>self.exit
+        );
+    }
+
+    fn trap(&mut self, trap: Trap, pc: u32) {
+        let l = self.trap_label(trap, pc);
+        asm!(self.ops ; jmp =>l);
+    }
+
+    fn float_op(&mut self, w: Width, op: FloatOp, dst: u16, a: u16, b: u16) {
+        let (a, b) = (cell(a), cell(b));
+        match w {
+            Width::W32 => {
+                asm!(self.ops ; movss xmm0, DWORD [r12 + a]);
+                match op {
+                    FloatOp::Add => asm!(self.ops ; addss xmm0, DWORD [r12 + b]),
+                    FloatOp::Sub => asm!(self.ops ; subss xmm0, DWORD [r12 + b]),
+                    FloatOp::Mul => asm!(self.ops ; mulss xmm0, DWORD [r12 + b]),
+                    FloatOp::Div => asm!(self.ops ; divss xmm0, DWORD [r12 + b]),
+                }
+            }
+            Width::W64 => {
+                asm!(self.ops ; movsd xmm0, QWORD [r12 + a]);
+                match op {
+                    FloatOp::Add => asm!(self.ops ; addsd xmm0, QWORD [r12 + b]),
+                    FloatOp::Sub => asm!(self.ops ; subsd xmm0, QWORD [r12 + b]),
+                    FloatOp::Mul => asm!(self.ops ; mulsd xmm0, QWORD [r12 + b]),
+                    FloatOp::Div => asm!(self.ops ; divsd xmm0, QWORD [r12 + b]),
+                }
+            }
+        }
+        self.store_xmm0(w, dst);
+    }
+
+    fn float_cmp(&mut self, w: Width, c: FloatCond, dst: u16, a: u16, b: u16) {
+        // `x < y` is `y > x`: with the operands swapped, `seta`/`setae` are false on
+        // unordered (CF = ZF = PF = 1), as wasm wants.
+        let (x, y) = match c {
+            FloatCond::Lt | FloatCond::Le => (cell(b), cell(a)),
+            _ => (cell(a), cell(b)),
+        };
+        match w {
+            Width::W32 => {
+                asm!(self.ops ; movss xmm0, DWORD [r12 + x] ; ucomiss xmm0, DWORD [r12 + y])
+            }
+            Width::W64 => {
+                asm!(self.ops ; movsd xmm0, QWORD [r12 + x] ; ucomisd xmm0, QWORD [r12 + y])
+            }
+        }
+        match c {
+            FloatCond::Eq => asm!(self.ops ; sete al ; setnp cl ; and al, cl),
+            FloatCond::Ne => asm!(self.ops ; setne al ; setp cl ; or al, cl),
+            FloatCond::Lt | FloatCond::Gt => asm!(self.ops ; seta al),
+            FloatCond::Le | FloatCond::Ge => asm!(self.ops ; setae al),
+        }
+        asm!(self.ops ; movzx eax, al);
+        self.store_rax(dst);
+    }
+
+    fn float_sqrt(&mut self, w: Width, dst: u16, src: u16) {
+        let s = cell(src);
+        match w {
+            Width::W32 => asm!(self.ops ; sqrtss xmm0, DWORD [r12 + s]),
+            Width::W64 => asm!(self.ops ; sqrtsd xmm0, QWORD [r12 + s]),
+        }
+        self.store_xmm0(w, dst);
+    }
+
+    fn int_to_float(&mut self, from: Width, signed: bool, to: Width, dst: u16, src: u16) -> bool {
+        let s = cell(src);
+        // A u32 converts exactly as the non-negative i64 it zero-extends to.
+        match (from, signed) {
+            (Width::W32, true) => asm!(self.ops ; movsxd rax, DWORD [r12 + s]),
+            (Width::W32, false) => asm!(self.ops ; mov eax, DWORD [r12 + s]),
+            (Width::W64, true) => asm!(self.ops ; mov rax, QWORD [r12 + s]),
+            (Width::W64, false) => return false,
+        }
+        match to {
+            Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsi2ss xmm0, rax),
+            Width::W64 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsi2sd xmm0, rax),
+        }
+        self.store_xmm0(to, dst);
+        true
+    }
+
+    fn float_convert(&mut self, to: Width, dst: u16, src: u16) {
+        let s = cell(src);
+        match to {
+            Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, QWORD [r12 + s]),
+            Width::W64 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtss2sd xmm0, DWORD [r12 + s]),
+        }
+        self.store_xmm0(to, dst);
+    }
+
+    fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32) {
+        let (d, a, b) = (cell(dst), cell(a), cell(b));
+        // rsp is 16-byte aligned in native code (see `new`), as the call needs; the
+        // pinned registers are callee-saved, and no value lives in a scratch register.
+        let (addr, traps) = match h {
+            Helper::Unary(f) => {
+                asm!(self.ops ; mov rdi, QWORD [r12 + a]);
+                (f as usize, false)
+            }
+            Helper::Binary(f) => {
+                asm!(self.ops ; mov rdi, QWORD [r12 + a] ; mov rsi, QWORD [r12 + b]);
+                (f as usize, false)
+            }
+            Helper::UnaryTrap(f) => {
+                asm!(self.ops ; mov rdi, QWORD [r12 + a] ; lea rsi, [r12 + d]);
+                (f as usize, true)
+            }
+            Helper::BinaryTrap(f) => {
+                asm!(self.ops
+                    ; mov rdi, QWORD [r12 + a]
+                    ; mov rsi, QWORD [r12 + b]
+                    ; lea rdx, [r12 + d]
+                );
+                (f as usize, true)
+            }
+        };
+        asm!(self.ops ; mov rax, QWORD addr as i64 ; call rax);
+        if traps {
+            let l = self.ops.new_dynamic_label();
+            self.traps.push((l, 0, pc));
+            asm!(self.ops ; test eax, eax ; jnz =>l);
+        } else {
+            self.store_rax(dst);
+        }
+    }
+
+    fn finish(mut self) -> Result<NativeCode, String> {
+        for (l, status, pc) in std::mem::take(&mut self.traps) {
+            asm!(self.ops
+                ; =>l
+                ; mov DWORD [r15 + offsets::EXIT_PC as i32], pc as i32
+            );
+            if status != 0 {
+                asm!(self.ops ; mov eax, status as i32);
+            }
+            asm!(self.ops ; jmp =>self.exit);
+        }
+        asm!(self.ops
+            ; =>self.exit
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbp
+            ; ret
+        );
+        let X64 { ops, resume, .. } = self;
+        let buf = ops
+            .finalize()
+            .map_err(|_| "failed to assemble native code".to_string())?;
+        let size = buf.len();
+        let resume = resume
+            .into_iter()
+            .map(|(pc, off)| (pc, buf.ptr(off) as usize))
+            .collect();
+        // SAFETY: offset 0 is the entry stub emitted by `new`, which follows the
+        // `NativeEntry` convention (System V: VmCtx in rdi, frame base in rsi, status in
+        // eax; callee-saved registers restored by the one epilogue).
+        let entry: NativeEntry = unsafe { std::mem::transmute(buf.ptr(AssemblyOffset(0))) };
+        // SAFETY: the resume addresses were recorded at instruction boundaries where the
+        // frame cells hold the interpreter's state for that code index, and `buf` (kept
+        // alive by the `NativeCode`) holds the code.
+        Ok(unsafe { NativeCode::new(entry, resume, size, Box::new(buf)) })
+    }
+}
+
+impl X64 {
+    /// `rax = &globals[inst_globals[global]]`.
+    fn global_addr(&mut self, global: u32) {
+        let idx = (global as i32).wrapping_mul(4);
+        asm!(self.ops
+            ; mov rax, QWORD [r15 + offsets::INST_GLOBALS as i32]
+            ; mov eax, DWORD [rax + idx]
+            ; imul rax, rax, offsets::GLOBAL_SIZE as i32
+            ; add rax, QWORD [r15 + offsets::GLOBALS as i32]
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! The JIT tier against the interpreter: the same modules give the same results, traps,
+//! backtraces and memory, and the JIT really compiles what it claims to.
+//!
+//! Where the build has no JIT (not x86-64, or without the `jit` feature), the tests that
+//! need native code, and the slow bench-kernel comparison, return early.
+
+use gloam::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, WasmBacktrace};
+use std::path::{Path, PathBuf};
+
+fn engine(threshold: Option<u32>) -> Engine {
+    let mut config = Config::new();
+    config.jit_threshold(threshold);
+    Engine::new(&config).unwrap()
+}
+
+/// The three modes every test compares: interpreter, JIT before first call, tiered.
+const MODES: [Option<u32>; 3] = [None, Some(0), Some(2)];
+
+const INT_MODULE: &str = r#"
+(module
+  (memory (export "mem") 1)
+  (global $g (mut i64) (i64.const 7))
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func (export "mix") (param i64 i64) (result i64)
+    (local i64)
+    (local.set 2 (i64.mul (local.get 0) (i64.const 0x9e3779b97f4a7c15)))
+    (local.set 2 (i64.xor (local.get 2) (i64.rotl (local.get 1) (i64.const 13))))
+    (local.set 2 (i64.add (local.get 2) (i64.shr_s (local.get 2) (i64.const 7))))
+    (global.set $g (i64.add (global.get $g) (local.get 2)))
+    (i64.add (local.get 2)
+      (i64.add (i64.clz (local.get 0))
+        (i64.add (i64.ctz (local.get 1))
+          (i64.extend_i32_s (i32.wrap_i64 (local.get 1)))))))
+  (func (export "div") (param i32 i32) (result i32)
+    (i32.add (i32.div_s (local.get 0) (local.get 1)) (i32.rem_u (local.get 0) (local.get 1))))
+  (func (export "switch") (param i32) (result i32)
+    (block (block (block (block
+      (br_table 0 1 2 3 (local.get 0)))
+      (return (i32.const 10)))
+      (return (i32.const 20)))
+      (return (i32.const 30)))
+    (i32.const 40))
+  (func (export "fill") (param i32 i32) (result i32)
+    (local i32 i32)
+    (loop $l
+      (i32.store8 offset=3 (local.get 2) (i32.add (local.get 1) (local.get 2)))
+      (local.set 3 (i32.add (local.get 3) (i32.load16_s offset=2 (local.get 2))))
+      (br_if $l (i32.lt_u (local.tee 2 (i32.add (local.get 2) (i32.const 1))) (local.get 0))))
+    (i32.add (local.get 3) (select (i32.const 1) (i32.const 2) (local.get 1))))
+  (func (export "global") (result i64) (global.get $g))
+  (func $inner (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0)))
+  (func $middle (param i32) (result i32) (call $inner (local.get 0)))
+  (func (export "outer") (param i32) (result i32) (call $middle (local.get 0)))
+  (func $rec (export "rec") (param i32) (result i32)
+    (i32.add (i32.const 1) (call $rec (local.get 0))))
+  (func (export "oob") (param i32) (result i32) (i32.load (local.get 0))))
+"#;
+
+/// Runs `calls` on a fresh instance of `wat` and returns the printed results (or trap
+/// message with the backtrace's function indices and pcs), and memory `mem` afterwards.
+fn run_all(threshold: Option<u32>, wat: &str, calls: &[(&str, Vec<Val>)]) -> Vec<String> {
+    let engine = engine(threshold);
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let mut out = Vec::new();
+    for (name, args) in calls {
+        let f = instance.get_func(&mut store, name).unwrap();
+        let ty = f.ty(&store);
+        let mut results = vec![Val::I32(0); ty.results().len()];
+        match f.call(&mut store, args, &mut results) {
+            Ok(()) => out.push(format!("{name}: {results:?}")),
+            Err(e) => {
+                let frames: Vec<_> = e
+                    .downcast_ref::<WasmBacktrace>()
+                    .map(|bt| bt.frames().iter().map(|f| (f.func_index, f.pc)).collect())
+                    .unwrap_or_default();
+                out.push(format!(
+                    "{name}: {:?} at {frames:?}",
+                    e.downcast_ref::<Trap>()
+                ));
+            }
+        }
+    }
+    if let Some(mem) = instance.get_memory(&mut store, "mem") {
+        let data = mem.data(&store);
+        out.push(format!("memory hash {:x}", fnv(data)));
+    }
+    out
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+#[test]
+fn jit_compiles_integer_code() {
+    if !Config::jit_available() {
+        return;
+    }
+    let engine = engine(Some(0));
+    let module = Module::new(&engine, INT_MODULE).unwrap();
+    let outcomes = module.jit_compile_all().unwrap();
+    assert_eq!(outcomes.len(), 11);
+    for o in &outcomes {
+        assert!(
+            matches!(o.result, Ok(n) if n > 0),
+            "function {} not compiled: {:?}",
+            o.func_index,
+            o.result
+        );
+    }
+    // Without a threshold the engine has no JIT.
+    let interp = Module::new(&engine_interp(), INT_MODULE).unwrap();
+    assert!(interp.jit_compile_all().is_err());
+}
+
+fn engine_interp() -> Engine {
+    engine(None)
+}
+
+#[test]
+fn unsupported_ops_fall_back_with_a_reason() {
+    if !Config::jit_available() {
+        return;
+    }
+    let engine = engine(Some(0));
+    let wat = r#"(module (func (export "f") (param i32) (result i32)
+        (i32x4.extract_lane 1 (i32x4.splat (local.get 0)))))"#;
+    let module = Module::new(&engine, wat).unwrap();
+    let outcomes = module.jit_compile_all().unwrap();
+    assert_eq!(
+        outcomes[0].result,
+        Err("unsupported: i32x4.splat".to_string()),
+        "{outcomes:?}"
+    );
+    // And the function still runs (interpreted).
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, "f")
+        .unwrap();
+    assert_eq!(f.call(&mut store, 16).unwrap(), 16);
+}
+
+const FLOAT_MODULE: &str = r#"
+(module
+  (func (export "f32") (param f32 f32) (result f32)
+    (f32.add (f32.mul (local.get 0) (local.get 1))
+      (f32.add (f32.min (local.get 0) (local.get 1))
+        (f32.add (f32.max (local.get 0) (local.get 1))
+          (f32.add (f32.nearest (local.get 0))
+            (f32.add (f32.copysign (f32.sqrt (local.get 1)) (local.get 0))
+              (f32.demote_f64 (f64.promote_f32 (f32.div (local.get 0) (local.get 1))))))))))
+  (func (export "f64") (param f64 f64) (result f64)
+    (f64.sub (f64.div (local.get 0) (local.get 1))
+      (f64.add (f64.floor (local.get 0))
+        (f64.add (f64.convert_i64_u (i64.trunc_sat_f64_u (local.get 1)))
+          (f64.add (f64.convert_i32_u (i32.trunc_sat_f64_s (local.get 0)))
+            (f64.abs (f64.neg (local.get 1))))))))
+  (func (export "cmp") (param f64 f64) (result i32)
+    (i32.or (i32.shl (f64.lt (local.get 0) (local.get 1)) (i32.const 0))
+      (i32.or (i32.shl (f64.le (local.get 0) (local.get 1)) (i32.const 1))
+        (i32.or (i32.shl (f64.gt (local.get 0) (local.get 1)) (i32.const 2))
+          (i32.or (i32.shl (f64.ge (local.get 0) (local.get 1)) (i32.const 3))
+            (i32.or (i32.shl (f64.eq (local.get 0) (local.get 1)) (i32.const 4))
+              (i32.shl (f64.ne (local.get 0) (local.get 1)) (i32.const 5))))))))
+  (func (export "trunc") (param f64) (result i64)
+    (i64.add (i64.extend_i32_s (i32.trunc_f64_s (local.get 0)))
+      (i64.trunc_f64_u (f64.abs (local.get 0)))))
+  (func (export "conv") (param i64) (result f32)
+    (f32.add (f32.convert_i64_u (local.get 0)) (f32.convert_i64_s (local.get 0)))))
+"#;
+
+#[test]
+fn floats_agree_with_the_interpreter() {
+    if Config::jit_available() {
+        let module = Module::new(&engine(Some(0)), FLOAT_MODULE).unwrap();
+        let outcomes = module.jit_compile_all().unwrap();
+        assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
+    }
+    let specials = [
+        0.0,
+        -0.0,
+        1.5,
+        -2.5,
+        3.0e9,
+        -3.0e9,
+        1.0e300,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -f64::NAN,
+        f64::MIN_POSITIVE,
+    ];
+    let mut calls: Vec<(&str, Vec<Val>)> = Vec::new();
+    for &x in &specials {
+        calls.push(("trunc", vec![Val::F64(x.to_bits())]));
+        for &y in &specials {
+            calls.push(("f64", vec![Val::F64(x.to_bits()), Val::F64(y.to_bits())]));
+            calls.push(("cmp", vec![Val::F64(x.to_bits()), Val::F64(y.to_bits())]));
+            let (a, b) = ((x as f32).to_bits(), (y as f32).to_bits());
+            calls.push(("f32", vec![Val::F32(a), Val::F32(b)]));
+        }
+    }
+    for v in [0i64, 1, -1, i64::MAX, i64::MIN, 1 << 53 | 1, -(1 << 60) - 7] {
+        calls.push(("conv", vec![Val::I64(v)]));
+    }
+    let reference = run_all(None, FLOAT_MODULE, &calls);
+    assert!(
+        reference
+            .iter()
+            .any(|r| r.contains("BadConversionToInteger")),
+        "{reference:?}"
+    );
+    for mode in &MODES[1..] {
+        let got = run_all(*mode, FLOAT_MODULE, &calls);
+        for (i, (g, r)) in got.iter().zip(&reference).enumerate() {
+            assert_eq!(g, r, "mode {mode:?}, call {i}: {:?}", calls[i]);
+        }
+    }
+}
+
+#[test]
+fn same_results_traps_and_backtraces_in_every_mode() {
+    let calls: Vec<(&str, Vec<Val>)> = vec![
+        ("fib", vec![Val::I32(20)]),
+        ("mix", vec![Val::I64(-5), Val::I64(0x1234_5678_9abc)]),
+        ("mix", vec![Val::I64(1 << 40), Val::I64(-1)]),
+        ("div", vec![Val::I32(-7), Val::I32(2)]),
+        ("div", vec![Val::I32(i32::MIN), Val::I32(-1)]),
+        ("div", vec![Val::I32(1), Val::I32(0)]),
+        ("switch", vec![Val::I32(0)]),
+        ("switch", vec![Val::I32(2)]),
+        ("switch", vec![Val::I32(-1)]),
+        ("fill", vec![Val::I32(300), Val::I32(5)]),
+        ("fill", vec![Val::I32(10), Val::I32(0)]),
+        ("global", vec![]),
+        ("outer", vec![Val::I32(3)]),
+        ("outer", vec![Val::I32(0)]),
+        ("outer", vec![Val::I32(0)]),
+        ("outer", vec![Val::I32(0)]),
+        ("rec", vec![Val::I32(0)]),
+        ("oob", vec![Val::I32(65533)]),
+        ("oob", vec![Val::I32(65532)]),
+        ("fib", vec![Val::I32(15)]),
+    ];
+    let reference = run_all(None, INT_MODULE, &calls);
+    // The reference itself must show the behaviour we compare.
+    assert!(reference[0].contains("6765"), "{reference:?}");
+    assert!(reference[4].contains("IntegerOverflow"), "{reference:?}");
+    assert!(
+        reference[13].contains("IntegerDivisionByZero"),
+        "{reference:?}"
+    );
+    assert!(reference[16].contains("StackOverflow"), "{reference:?}");
+    assert!(reference[17].contains("MemoryOutOfBounds"), "{reference:?}");
+    for mode in &MODES[1..] {
+        assert_eq!(
+            run_all(*mode, INT_MODULE, &calls),
+            reference,
+            "mode {mode:?}"
+        );
+    }
+}
+
+#[test]
+fn host_calls_and_reentry_from_native_code() {
+    let wat = r#"(module
+        (import "env" "twice" (func $twice (param i32) (result i32)))
+        (func $sq (export "sq") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+        (func (export "f") (param i32) (result i32)
+          (i32.add (call $twice (local.get 0)) (i32.const 1))))"#;
+    for mode in MODES {
+        let engine = engine(mode);
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let mut linker = Linker::new(&engine);
+        // The host function calls back into wasm (`sq`) through the caller's instance.
+        linker
+            .func_wrap(
+                "env",
+                "twice",
+                |mut caller: gloam::Caller<'_, ()>, x: i32| -> anyhow::Result<i32> {
+                    let sq = caller.get_export("sq").unwrap().into_func().unwrap();
+                    let sq = sq.typed::<i32, i32>(&caller)?;
+                    Ok(2 * sq.call(&mut caller, x)?)
+                },
+            )
+            .unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut store, "f")
+            .unwrap();
+        for x in 0..5 {
+            assert_eq!(
+                f.call(&mut store, x).unwrap(),
+                2 * x * x + 1,
+                "mode {mode:?}"
+            );
+        }
+    }
+}
+
+/// The shared bench's C kernels with their quick sizes: the checksum from
+/// `workloads.toml`, and the same memory afterwards, in every mode.
+#[test]
+fn bench_kernels_agree_across_tiers() {
+    // Without a JIT all three runs would be interpreted (and slow under qemu).
+    if !Config::jit_available() {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench");
+    let toml = std::fs::read_to_string(dir.join("workloads.toml")).unwrap();
+    let mut checked = 0;
+    for table in toml.split("[[workload]]").skip(1) {
+        let field = |k: &str| {
+            table.lines().find_map(|l| {
+                let (key, v) = l.split_once('=')?;
+                (key.trim() == k).then(|| v.trim().trim_matches('"').to_string())
+            })
+        };
+        let (Some(file), Some(params), Some(n), Some(sum)) = (
+            field("file"),
+            field("params"),
+            field("n_quick"),
+            field("checksum_quick"),
+        ) else {
+            continue;
+        };
+        if !file.ends_with(".wasm") || params != "[\"i32\"]" {
+            continue;
+        }
+        let n: i32 = n.parse().unwrap();
+        let sum: i64 = sum.parse().unwrap();
+        let path: PathBuf = dir.join(&file);
+        let mut seen = Vec::new();
+        for mode in MODES {
+            let engine = engine(mode);
+            let module = Module::from_file(&engine, &path).unwrap();
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let run = instance
+                .get_typed_func::<i32, i64>(&mut store, "run")
+                .unwrap();
+            let got = run.call(&mut store, n).unwrap();
+            assert_eq!(got, sum, "{file} in mode {mode:?}");
+            let mem = instance.get_memory(&mut store, "memory").unwrap();
+            seen.push(fnv(mem.data(&store)));
+        }
+        assert!(seen.iter().all(|h| *h == seen[0]), "{file}: memory differs");
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} kernels found");
+}
