@@ -82,6 +82,15 @@ pub enum Rhs {
     Imm(i32),
 }
 
+/// A memory-0 address: `(cell[base] as u32).wrapping_add(add) as u64 + offset` (the
+/// `add` is an `i32.add` of a constant the translator fused into the access).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Addr {
+    pub base: u16,
+    pub add: u32,
+    pub offset: u32,
+}
+
 /// A memory load: `bytes` from memory, sign- or zero-extended to `width`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Load {
@@ -138,10 +147,10 @@ pub trait Backend {
     /// Jumps to `targets[min(index, targets.len() - 1)]` (the last is the default).
     fn br_table(&mut self, index: u16, targets: &[Self::Label]);
 
-    /// Loads from memory 0 at `cell[addr] as u32 + offset`, with a bounds check.
-    fn load(&mut self, l: Load, dst: u16, addr: u16, offset: u32, pc: u32);
-    /// Stores the low `bytes` of `val` to memory 0, with a bounds check.
-    fn store(&mut self, bytes: u8, addr: u16, val: u16, offset: u32, pc: u32);
+    /// Loads from memory 0 at `addr`, with a bounds check.
+    fn load(&mut self, l: Load, dst: u16, addr: Addr, pc: u32);
+    /// Stores the low `bytes` of `val` to memory 0 at `addr`, with a bounds check.
+    fn store(&mut self, bytes: u8, addr: Addr, val: u16, pc: u32);
     fn global_get(&mut self, dst: u16, global: u32);
     fn global_set(&mut self, src: u16, global: u32);
 

@@ -6,7 +6,9 @@
 //! the instructions `gloam_interp::native::steppable` accepts) needs no spilling, and the
 //! stack maps of the translator describe native frames too.
 
-use crate::backend::{Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::backend::{
+    Addr, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
+};
 use crate::helpers::helper;
 use gloam_interp::Trap;
 use gloam_interp::native::{is_operand_word, steppable};
@@ -141,7 +143,7 @@ fn lower<B: Backend>(b: &mut B, instr: &Instr, pc: u32) -> Result<bool, String> 
         };
     }
     macro_rules! ld {
-        ($n:expr, $s:expr, $w:expr, $dst:expr, $addr:expr, $off:expr) => {
+        ($n:expr, $s:expr, $w:expr, $dst:expr, $addr:expr) => {
             b.load(
                 Load {
                     bytes: $n,
@@ -149,12 +151,21 @@ fn lower<B: Backend>(b: &mut B, instr: &Instr, pc: u32) -> Result<bool, String> 
                     width: $w,
                 },
                 $dst.0,
-                $addr.0,
-                $off,
+                $addr,
                 pc,
             )
         };
     }
+    let at = |base: gloam_interp::ops::Reg, offset: u32| Addr {
+        base: base.0,
+        add: 0,
+        offset,
+    };
+    let wrapped = |base: gloam_interp::ops::Reg, add: u32| Addr {
+        base: base.0,
+        add,
+        offset: 0,
+    };
     use Cond::*;
     use IntOp::*;
     table! {
@@ -276,29 +287,52 @@ fn lower<B: Backend>(b: &mut B, instr: &Instr, pc: u32) -> Result<bool, String> 
         I64RemS { dst, a, b: y } => b.int_div(W64, DivOp::RemS, dst.0, a.0, y.0, pc),
         I64RemU { dst, a, b: y } => b.int_div(W64, DivOp::RemU, dst.0, a.0, y.0, pc),
 
-        I32Load { dst, addr, offset } => ld!(4, false, W32, dst, addr, offset),
-        I64Load { dst, addr, offset } => ld!(8, false, W64, dst, addr, offset),
-        F32Load { dst, addr, offset } => ld!(4, false, W32, dst, addr, offset),
-        F64Load { dst, addr, offset } => ld!(8, false, W64, dst, addr, offset),
-        I32Load8S { dst, addr, offset } => ld!(1, true, W32, dst, addr, offset),
-        I32Load8U { dst, addr, offset } => ld!(1, false, W32, dst, addr, offset),
-        I32Load16S { dst, addr, offset } => ld!(2, true, W32, dst, addr, offset),
-        I32Load16U { dst, addr, offset } => ld!(2, false, W32, dst, addr, offset),
-        I64Load8S { dst, addr, offset } => ld!(1, true, W64, dst, addr, offset),
-        I64Load8U { dst, addr, offset } => ld!(1, false, W64, dst, addr, offset),
-        I64Load16S { dst, addr, offset } => ld!(2, true, W64, dst, addr, offset),
-        I64Load16U { dst, addr, offset } => ld!(2, false, W64, dst, addr, offset),
-        I64Load32S { dst, addr, offset } => ld!(4, true, W64, dst, addr, offset),
-        I64Load32U { dst, addr, offset } => ld!(4, false, W64, dst, addr, offset),
-        I32Store { addr, val, offset } => b.store(4, addr.0, val.0, offset, pc),
-        I64Store { addr, val, offset } => b.store(8, addr.0, val.0, offset, pc),
-        F32Store { addr, val, offset } => b.store(4, addr.0, val.0, offset, pc),
-        F64Store { addr, val, offset } => b.store(8, addr.0, val.0, offset, pc),
-        I32Store8 { addr, val, offset } => b.store(1, addr.0, val.0, offset, pc),
-        I32Store16 { addr, val, offset } => b.store(2, addr.0, val.0, offset, pc),
-        I64Store8 { addr, val, offset } => b.store(1, addr.0, val.0, offset, pc),
-        I64Store16 { addr, val, offset } => b.store(2, addr.0, val.0, offset, pc),
-        I64Store32 { addr, val, offset } => b.store(4, addr.0, val.0, offset, pc),
+        I32Load { dst, addr, offset } => ld!(4, false, W32, dst, at(addr, offset)),
+        I32LoadAdd { dst, addr, imm } => ld!(4, false, W32, dst, wrapped(addr, imm)),
+        I64Load { dst, addr, offset } => ld!(8, false, W64, dst, at(addr, offset)),
+        I64LoadAdd { dst, addr, imm } => ld!(8, false, W64, dst, wrapped(addr, imm)),
+        F32Load { dst, addr, offset } => ld!(4, false, W32, dst, at(addr, offset)),
+        F32LoadAdd { dst, addr, imm } => ld!(4, false, W32, dst, wrapped(addr, imm)),
+        F64Load { dst, addr, offset } => ld!(8, false, W64, dst, at(addr, offset)),
+        F64LoadAdd { dst, addr, imm } => ld!(8, false, W64, dst, wrapped(addr, imm)),
+        I32Load8S { dst, addr, offset } => ld!(1, true, W32, dst, at(addr, offset)),
+        I32Load8SAdd { dst, addr, imm } => ld!(1, true, W32, dst, wrapped(addr, imm)),
+        I32Load8U { dst, addr, offset } => ld!(1, false, W32, dst, at(addr, offset)),
+        I32Load8UAdd { dst, addr, imm } => ld!(1, false, W32, dst, wrapped(addr, imm)),
+        I32Load16S { dst, addr, offset } => ld!(2, true, W32, dst, at(addr, offset)),
+        I32Load16SAdd { dst, addr, imm } => ld!(2, true, W32, dst, wrapped(addr, imm)),
+        I32Load16U { dst, addr, offset } => ld!(2, false, W32, dst, at(addr, offset)),
+        I32Load16UAdd { dst, addr, imm } => ld!(2, false, W32, dst, wrapped(addr, imm)),
+        I64Load8S { dst, addr, offset } => ld!(1, true, W64, dst, at(addr, offset)),
+        I64Load8SAdd { dst, addr, imm } => ld!(1, true, W64, dst, wrapped(addr, imm)),
+        I64Load8U { dst, addr, offset } => ld!(1, false, W64, dst, at(addr, offset)),
+        I64Load8UAdd { dst, addr, imm } => ld!(1, false, W64, dst, wrapped(addr, imm)),
+        I64Load16S { dst, addr, offset } => ld!(2, true, W64, dst, at(addr, offset)),
+        I64Load16SAdd { dst, addr, imm } => ld!(2, true, W64, dst, wrapped(addr, imm)),
+        I64Load16U { dst, addr, offset } => ld!(2, false, W64, dst, at(addr, offset)),
+        I64Load16UAdd { dst, addr, imm } => ld!(2, false, W64, dst, wrapped(addr, imm)),
+        I64Load32S { dst, addr, offset } => ld!(4, true, W64, dst, at(addr, offset)),
+        I64Load32SAdd { dst, addr, imm } => ld!(4, true, W64, dst, wrapped(addr, imm)),
+        I64Load32U { dst, addr, offset } => ld!(4, false, W64, dst, at(addr, offset)),
+        I64Load32UAdd { dst, addr, imm } => ld!(4, false, W64, dst, wrapped(addr, imm)),
+        I32Store { addr, val, offset } => b.store(4, at(addr, offset), val.0, pc),
+        I32StoreAdd { addr, val, imm } => b.store(4, wrapped(addr, imm), val.0, pc),
+        I64Store { addr, val, offset } => b.store(8, at(addr, offset), val.0, pc),
+        I64StoreAdd { addr, val, imm } => b.store(8, wrapped(addr, imm), val.0, pc),
+        F32Store { addr, val, offset } => b.store(4, at(addr, offset), val.0, pc),
+        F32StoreAdd { addr, val, imm } => b.store(4, wrapped(addr, imm), val.0, pc),
+        F64Store { addr, val, offset } => b.store(8, at(addr, offset), val.0, pc),
+        F64StoreAdd { addr, val, imm } => b.store(8, wrapped(addr, imm), val.0, pc),
+        I32Store8 { addr, val, offset } => b.store(1, at(addr, offset), val.0, pc),
+        I32Store8Add { addr, val, imm } => b.store(1, wrapped(addr, imm), val.0, pc),
+        I32Store16 { addr, val, offset } => b.store(2, at(addr, offset), val.0, pc),
+        I32Store16Add { addr, val, imm } => b.store(2, wrapped(addr, imm), val.0, pc),
+        I64Store8 { addr, val, offset } => b.store(1, at(addr, offset), val.0, pc),
+        I64Store8Add { addr, val, imm } => b.store(1, wrapped(addr, imm), val.0, pc),
+        I64Store16 { addr, val, offset } => b.store(2, at(addr, offset), val.0, pc),
+        I64Store16Add { addr, val, imm } => b.store(2, wrapped(addr, imm), val.0, pc),
+        I64Store32 { addr, val, offset } => b.store(4, at(addr, offset), val.0, pc),
+        I64Store32Add { addr, val, imm } => b.store(4, wrapped(addr, imm), val.0, pc),
         GlobalGet { dst, global } => b.global_get(dst.0, global),
 
         F32Add { dst, a, b: y } => b.float_op(W32, FloatOp::Add, dst.0, a.0, y.0),

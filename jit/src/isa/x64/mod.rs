@@ -7,7 +7,9 @@
 //! (return, step, trap) leaves through one epilogue with the status in `eax`. Trap paths
 //! are out of line, after the function body.
 
-use crate::backend::{Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width};
+use crate::backend::{
+    Addr, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
+};
 use crate::helpers::Helper;
 use dynasmrt::x64::Assembler;
 use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, dynasm};
@@ -145,9 +147,14 @@ impl X64 {
 
     /// `rax = effective address` of a `bytes`-wide access, or a jump to an out-of-bounds
     /// trap. The address is the u32 in `addr` plus `offset`, checked against `r14`.
-    fn address(&mut self, bytes: u8, addr: u16, offset: u32, pc: u32) {
+    fn address(&mut self, bytes: u8, addr: Addr, pc: u32) {
         let oob = self.trap_label(Trap::MemoryOutOfBounds, pc);
-        asm!(self.ops ; mov eax, DWORD [r12 + cell(addr)]);
+        let offset = addr.offset;
+        asm!(self.ops ; mov eax, DWORD [r12 + cell(addr.base)]);
+        if addr.add != 0 {
+            // A 32-bit add wraps like the fused `i32.add` and zero-extends into `rax`.
+            asm!(self.ops ; add eax, addr.add as i32);
+        }
         if offset != 0 {
             if offset <= i32::MAX as u32 {
                 asm!(self.ops ; add rax, offset as i32);
@@ -461,8 +468,8 @@ impl Backend for X64 {
         }
     }
 
-    fn load(&mut self, l: Load, dst: u16, addr: u16, offset: u32, pc: u32) {
-        self.address(l.bytes, addr, offset, pc);
+    fn load(&mut self, l: Load, dst: u16, addr: Addr, pc: u32) {
+        self.address(l.bytes, addr, pc);
         match (l.bytes, l.signed, l.width) {
             (1, false, _) => asm!(self.ops ; movzx eax, BYTE [r13 + rax]),
             (1, true, Width::W32) => asm!(self.ops ; movsx eax, BYTE [r13 + rax]),
@@ -477,8 +484,8 @@ impl Backend for X64 {
         self.store_rax(dst);
     }
 
-    fn store(&mut self, bytes: u8, addr: u16, val: u16, offset: u32, pc: u32) {
-        self.address(bytes, addr, offset, pc);
+    fn store(&mut self, bytes: u8, addr: Addr, val: u16, pc: u32) {
+        self.address(bytes, addr, pc);
         asm!(self.ops ; mov rcx, QWORD [r12 + cell(val)]);
         match bytes {
             1 => asm!(self.ops ; mov BYTE [r13 + rax], cl),
