@@ -19,6 +19,11 @@ impl Json {
         Json::Str(s.into())
     }
 
+    /// A duration in milliseconds, rounded to whole nanoseconds (so it prints short).
+    pub fn ms(d: std::time::Duration) -> Json {
+        Json::Num((d.as_secs_f64() * 1e9).round() / 1e6)
+    }
+
     pub fn opt_num(v: Option<f64>) -> Json {
         v.map_or(Json::Null, Json::Num)
     }

@@ -290,15 +290,15 @@ impl Report {
         let measurement = |m: &Measurement| {
             vec![
                 ("ok", Json::Bool(true)),
-                ("compile_ms", Json::Num(ms(m.compile))),
-                ("instantiate_ms", Json::Num(ms(m.instantiate))),
-                ("first_call_ms", Json::Num(ms(m.first_call))),
-                ("median_ms", Json::Num(ms(m.median()))),
-                ("min_ms", Json::Num(ms(m.min()))),
-                ("max_ms", Json::Num(ms(m.max()))),
+                ("compile_ms", Json::ms(m.compile)),
+                ("instantiate_ms", Json::ms(m.instantiate)),
+                ("first_call_ms", Json::ms(m.first_call)),
+                ("median_ms", Json::ms(m.median())),
+                ("min_ms", Json::ms(m.min())),
+                ("max_ms", Json::ms(m.max())),
                 (
                     "runs_ms",
-                    Json::Arr(m.runs.iter().map(|d| Json::Num(ms(*d))).collect()),
+                    Json::Arr(m.runs.iter().map(|d| Json::ms(*d)).collect()),
                 ),
                 (
                     "peak_heap_bytes",
@@ -356,13 +356,13 @@ impl Report {
                     match r {
                         Ok(t) => fields.extend([
                             ("ok", Json::Bool(true)),
-                            ("compile_ms", Json::Num(ms(t.compile()))),
+                            ("compile_ms", Json::ms(t.compile())),
                             (
                                 "compiles_ms",
-                                Json::Arr(t.compiles.iter().map(|d| Json::Num(ms(*d))).collect()),
+                                Json::Arr(t.compiles.iter().map(|d| Json::ms(*d)).collect()),
                             ),
                             ("mb_per_s", Json::Num(t.mb_per_s(l.module_bytes))),
-                            ("time_to_first_call_ms", Json::Num(ms(t.first_call))),
+                            ("time_to_first_call_ms", Json::ms(t.first_call)),
                             ("result", Json::Int(t.result)),
                             (
                                 "peak_heap_bytes",
@@ -435,8 +435,8 @@ impl LargeReport {
         }
         let _ = write!(
             s,
-            "; compile = median of {} in fresh engines; time to first call = compile + \
-             instantiate + run({})",
+            "; compile = median of {} in fresh engines after a warm-up compile; time to \
+             first call = compile + instantiate + run({})",
             self.runs, self.run_n
         );
         if let Some(expected) = self.expected {
