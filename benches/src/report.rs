@@ -118,13 +118,14 @@ impl Report {
         let mut out = String::new();
         let names = &self.engines;
         let col = names.iter().map(|n| n.len()).max().unwrap_or(0).max(10) + 2;
+        // Wide enough for every workload name and the longest geomean label.
         let first = self
             .rows
             .iter()
             .map(|r| r.workload.name.len())
-            .chain([34])
+            .chain(Group::ALL.map(|g| format!("geomean {} (00)", g.label()).len()))
             .max()
-            .unwrap_or(34);
+            .unwrap_or(0);
         let header = |out: &mut String, title: &str, with_n: bool| {
             let _ = writeln!(out, "{title}");
             let _ = write!(out, "{:<first$}", "workload");
