@@ -2,7 +2,7 @@
 //! `quick` target).
 
 use crate::engines::{DEFAULT_ENGINES, ENGINE_NAMES, Resolved, Runtime, resolve};
-use crate::large::{self, LargeModule};
+use crate::large::{self, FirstCall, LargeModule};
 use crate::measure::bench_workload;
 use crate::report::{LargeReport, Report};
 use crate::workload::{Size, Workload, load_workloads};
@@ -32,8 +32,9 @@ options:
   --large              also measure compile throughput (MB/s) and time to first call on a
                        large generated module
   --large-size MB      code size of the generated module in MB (default 8)
-  --large-module FILE  measure this module instead (must export run(i32) -> i64);
-                       implies --large
+  --large-module FILE  measure this module instead (.wasm or .wat); time to first call
+                       needs an import-free module exporting run(i32) -> i64, otherwise
+                       compile only; implies --large
   --list               list the engines (with availability) and workloads, then exit
   -h, --help           this text
 
@@ -274,7 +275,7 @@ fn run_large(
     runtimes: &[Box<dyn Runtime>],
     runs: usize,
 ) -> Result<LargeReport> {
-    let (bytes, describe, code_bytes, functions, expected) = match source {
+    let (bytes, describe, code_bytes, functions, first_call) = match source {
         LargeSource::Generated { code_bytes } => {
             let LargeModule {
                 bytes,
@@ -286,7 +287,9 @@ fn run_large(
                 "generated (large.rs, deterministic)".to_string(),
                 Some(code_bytes),
                 Some(functions),
-                Some(large::expected_run(large::RUN_N)),
+                FirstCall::Run {
+                    expected: Some(large::expected_run(large::RUN_N)),
+                },
             )
         }
         LargeSource::File(path) => {
@@ -295,54 +298,71 @@ fn run_large(
             } else {
                 std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
             };
-            (bytes, path.display().to_string(), None, None, None)
+            let first_call = if large::callable(&bytes) {
+                FirstCall::Run { expected: None }
+            } else {
+                FirstCall::Skip
+            };
+            (bytes, path.display().to_string(), None, None, first_call)
         }
     };
     eprintln!(
-        "gloam-bench: large module ({} bytes): compile x{runs} + time to first call per engine",
-        bytes.len()
+        "gloam-bench: large module ({} bytes): compile x{runs}{} per engine",
+        bytes.len(),
+        match first_call {
+            FirstCall::Run { .. } => " + time to first call",
+            FirstCall::Skip => " (no imports-free `run(i32) -> i64`: compile only)",
+        }
     );
     let mut results = Vec::new();
     for rt in runtimes {
-        let r = large::measure_throughput(rt.as_ref(), &bytes, runs, expected);
+        let r = large::measure_throughput(rt.as_ref(), &bytes, runs, first_call);
         match &r {
             Ok(t) => eprintln!(
-                "  {:<18} compile {:.1} ms, first call {:.1} ms",
+                "  {:<18} compile {:.1} ms{}",
                 rt.name(),
                 t.compile().as_secs_f64() * 1e3,
-                t.first_call.as_secs_f64() * 1e3
+                t.first_call.map_or(String::new(), |(d, _)| format!(
+                    ", first call {:.1} ms",
+                    d.as_secs_f64() * 1e3
+                ))
             ),
             Err(e) => eprintln!("  {:<18} ERROR {}", rt.name(), e.stage.label()),
         }
         results.push(r);
     }
     // Without a known answer, every engine must at least agree with the first that ran.
-    if expected.is_none() {
+    if first_call == (FirstCall::Run { expected: None }) {
         let reference = results
             .iter()
-            .find_map(|r| r.as_ref().ok().map(|t| t.result));
-        if let Some(reference) = reference {
+            .find_map(|r| r.as_ref().ok().and_then(|t| t.first_call));
+        if let Some((_, reference)) = reference {
             for r in &mut results {
                 if let Ok(t) = r
-                    && t.result != reference
+                    && let Some((_, got)) = t.first_call
+                    && got != reference
                 {
                     *r = Err(crate::measure::BenchError::new(
                         crate::measure::Stage::Checksum,
                         format!(
-                            "run({}) = {}, but the first engine returned {reference}",
-                            large::RUN_N,
-                            t.result
+                            "run({}) = {got}, but the first engine returned {reference}",
+                            large::RUN_N
                         ),
                     ));
                 }
             }
         }
     }
+    let expected = match first_call {
+        FirstCall::Run { expected } => expected,
+        FirstCall::Skip => None,
+    };
     Ok(LargeReport {
         source: describe,
         module_bytes: bytes.len(),
         code_bytes,
         functions,
+        callable: first_call != FirstCall::Skip,
         run_n: large::RUN_N,
         expected,
         runs,

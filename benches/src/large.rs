@@ -8,8 +8,9 @@
 //! one memory, and a cheap export `run(n: i32) -> i64` that returns `sum(i*i, i < n)`
 //! without calling any generated function. Generating 8 MiB takes well under a second,
 //! so no multi-megabyte binary is committed. `--large-module FILE` measures any other
-//! module instead (it must export `run(i32) -> i64`; its result is then only compared
-//! between engines).
+//! module instead: time to first call when it imports nothing and exports
+//! `run(i32) -> i64` (its result is then only compared between engines), compile
+//! throughput only otherwise (real programs usually import WASI or `env` functions).
 //!
 //! Per engine: compile time (bytes to a module ready to instantiate and call: validation
 //! for lazy engines, plus translation or native compilation for eager ones) as the median
@@ -543,11 +544,11 @@ pub fn generate(code_size: usize) -> LargeModule {
 pub struct Throughput {
     /// Compile times of the runs, each in a fresh engine.
     pub compiles: Vec<Duration>,
-    /// Compile + instantiate + one call of `run`, in a fresh engine.
-    pub first_call: Duration,
-    /// What that call returned.
-    pub result: i64,
-    /// Heap high-water mark of the time-to-first-call run (see [`crate::alloc`]).
+    /// Compile + instantiate + one call of `run`, in a fresh engine, and what the call
+    /// returned (`None` for a compile-only measurement).
+    pub first_call: Option<(Duration, i64)>,
+    /// Heap high-water mark of the time-to-first-call run, or of the last compile for a
+    /// compile-only measurement (see [`crate::alloc`]).
     pub peak_heap: Option<u64>,
 }
 
@@ -567,22 +568,50 @@ impl Throughput {
     }
 }
 
-/// Measures `rt` on `wasm`: `runs` compiles in fresh engines, then one time-to-first-call
-/// run. With `expected`, `run`'s result must equal it (else a checksum error).
+/// What [`measure_throughput`] does after the compiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstCall {
+    /// Time compile + instantiate + `run(RUN_N)`; with `expected`, the result must equal
+    /// it (else a checksum error).
+    Run { expected: Option<i64> },
+    /// Compile only: the module has imports, or no `run(i32) -> i64` export.
+    Skip,
+}
+
+/// Whether `wasm` can be instantiated with no imports and exports `run(i32) -> i64` (as
+/// gloam reads it; a module gloam rejects is not callable).
+pub fn callable(wasm: &[u8]) -> bool {
+    let engine = gloam::Engine::default();
+    let Ok(module) = gloam::Module::new(&engine, wasm) else {
+        return false;
+    };
+    let run_ok = match module.get_export("run") {
+        Some(gloam::ExternType::Func(f)) => {
+            f.params() == [gloam::ValType::I32] && f.results() == [gloam::ValType::I64]
+        }
+        _ => false,
+    };
+    module.imports().len() == 0 && run_ok
+}
+
+/// Measures `rt` on `wasm`: one untimed and `runs` timed compiles in fresh engines, then
+/// (unless `first_call` is [`FirstCall::Skip`]) one time-to-first-call run.
 pub fn measure_throughput(
     rt: &dyn Runtime,
     wasm: &[u8],
     runs: usize,
-    expected: Option<i64>,
+    first_call: FirstCall,
 ) -> Result<Throughput, BenchError> {
     guarded(|| {
         let mut compiles = Vec::with_capacity(runs);
+        let mut heap = None;
         // One untimed compile first, so that whichever engine runs first in the process
         // does not also pay for the process's cold heap and page faults.
         for run in 0..=runs.max(1) {
             let engine = rt
                 .engine()
                 .map_err(|e| BenchError::from_anyhow(Stage::Compile, &e))?;
+            heap = PeakScope::start();
             let start = Instant::now();
             let module = engine
                 .compile(wasm)
@@ -592,7 +621,13 @@ pub fn measure_throughput(
             }
             drop(module);
         }
-        let mut heap = None;
+        let FirstCall::Run { expected } = first_call else {
+            return Ok(Throughput {
+                compiles,
+                first_call: None,
+                peak_heap: heap.map(|h| h.peak_bytes()),
+            });
+        };
         let mut start = None;
         let mut p = prepare(rt, "run", Signature::I32, wasm, || {
             heap = PeakScope::start();
@@ -602,7 +637,7 @@ pub fn measure_throughput(
             .instance
             .call(RUN_N)
             .map_err(|e| BenchError::from_anyhow(Stage::Call, &e))?;
-        let first_call = start.map(|s| s.elapsed()).unwrap_or_default();
+        let elapsed = start.map(|s| s.elapsed()).unwrap_or_default();
         if let Some(expected) = expected
             && result != expected
         {
@@ -613,8 +648,7 @@ pub fn measure_throughput(
         }
         Ok(Throughput {
             compiles,
-            first_call,
-            result,
+            first_call: Some((elapsed, result)),
             peak_heap: heap.map(|h| h.peak_bytes()),
         })
     })

@@ -33,6 +33,8 @@ pub struct LargeReport {
     /// Bytes of function bodies and function count, when known (generated modules).
     pub code_bytes: Option<usize>,
     pub functions: Option<usize>,
+    /// Whether time to first call was measured (an import-free `run(i32) -> i64`).
+    pub callable: bool,
     /// The `n` passed to `run` and the result it must give (when known).
     pub run_n: i32,
     pub expected: Option<i64>,
@@ -254,10 +256,11 @@ impl Report {
                     Ok(t) => {
                         let _ = writeln!(
                             out,
-                            "{name:<20} {:>12.2} {:>10.1} {:>22.2} {:>14}",
+                            "{name:<20} {:>12.2} {:>10.1} {:>22} {:>14}",
                             ms(t.compile()),
                             t.mb_per_s(large.module_bytes),
-                            ms(t.first_call),
+                            t.first_call
+                                .map_or_else(|| "-".to_string(), |(d, _)| format!("{:.2}", ms(d))),
                             t.peak_heap
                                 .map_or_else(|| "-".to_string(), |b| format!("{:.0}", kib(b)))
                         );
@@ -363,8 +366,14 @@ impl Report {
                                 Json::Arr(t.compiles.iter().map(|d| Json::ms(*d)).collect()),
                             ),
                             ("mb_per_s", Json::Num(t.mb_per_s(l.module_bytes))),
-                            ("time_to_first_call_ms", Json::ms(t.first_call)),
-                            ("result", Json::Int(t.result)),
+                            (
+                                "time_to_first_call_ms",
+                                t.first_call.map_or(Json::Null, |(d, _)| Json::ms(d)),
+                            ),
+                            (
+                                "result",
+                                t.first_call.map_or(Json::Null, |(_, r)| Json::Int(r)),
+                            ),
                             (
                                 "peak_heap_bytes",
                                 t.peak_heap.map_or(Json::Null, |b| Json::Int(b as i64)),
@@ -386,6 +395,7 @@ impl Report {
                     "functions",
                     l.functions.map_or(Json::Null, |b| Json::Int(b as i64)),
                 ),
+                ("callable", Json::Bool(l.callable)),
                 ("run_n", Json::Int(i64::from(l.run_n))),
                 ("expected", l.expected.map_or(Json::Null, Json::Int)),
                 ("compiles", Json::Int(l.runs as i64)),
@@ -436,10 +446,18 @@ impl LargeReport {
         }
         let _ = write!(
             s,
-            "; compile = median of {} in fresh engines after a warm-up compile; time to \
-             first call = compile + instantiate + run({})",
-            self.runs, self.run_n
+            "; compile = median of {} in fresh engines after a warm-up compile",
+            self.runs
         );
+        if self.callable {
+            let _ = write!(
+                s,
+                "; time to first call = compile + instantiate + run({})",
+                self.run_n
+            );
+        } else {
+            s.push_str("; compile only (the module has imports or no run(i32) -> i64)");
+        }
         if let Some(expected) = self.expected {
             let _ = write!(s, " (expected {expected})");
         }

@@ -6,7 +6,7 @@
 use gloam_benches::alloc::CountingAlloc;
 use gloam_benches::cli::{LargeSource, Options, parse_args, resolve_engines};
 use gloam_benches::engines::{Gloam, Runtime, Wasmi};
-use gloam_benches::large::{self, expected_run, measure_throughput};
+use gloam_benches::large::{self, FirstCall, expected_run, measure_throughput};
 use gloam_benches::report::{LargeReport, Report};
 use gloam_benches::{Group, Size, Stage, Workload, bench_workload_with, load_workloads};
 
@@ -258,17 +258,29 @@ fn large_module_is_deterministic_and_runs_on_every_engine() {
         ];
         let mut results = Vec::new();
         for rt in &engines {
-            let t = measure_throughput(rt.as_ref(), &a.bytes, 2, Some(expected_run(large::RUN_N)))
+            let expected = Some(expected_run(large::RUN_N));
+            let t = measure_throughput(rt.as_ref(), &a.bytes, 2, FirstCall::Run { expected })
                 .unwrap_or_else(|e| panic!("{}: {e}", rt.name()));
             assert_eq!(t.compiles.len(), 2);
-            assert_eq!(t.result, 332_833_500);
+            assert_eq!(t.first_call.map(|(_, r)| r), Some(332_833_500));
             assert!(t.mb_per_s(a.bytes.len()) > 0.0);
             assert!(t.peak_heap.is_some());
             results.push(Ok(t));
         }
         // A wrong expected answer is a checksum error.
-        let e = measure_throughput(&Gloam { eager: false }, &a.bytes, 1, Some(1)).unwrap_err();
+        let wrong = FirstCall::Run { expected: Some(1) };
+        let e = measure_throughput(&Gloam { eager: false }, &a.bytes, 1, wrong).unwrap_err();
         assert_eq!(e.stage, Stage::Checksum);
+        // Compile only: no call, still a throughput figure.
+        let t = measure_throughput(&Wasmi { eager: true }, &a.bytes, 1, FirstCall::Skip).unwrap();
+        assert!(t.first_call.is_none() && t.compiles.len() == 1);
+        assert!(large::callable(&a.bytes));
+        let with_import = wat::parse_str(
+            r#"(module (import "env" "f" (func)) (func (export "run") (param i32) (result i64) i64.const 0))"#,
+        )
+        .unwrap();
+        assert!(!large::callable(&with_import));
+        assert!(!large::callable(b"not wasm"));
 
         let r = Report {
             size: Size::Quick,
@@ -282,6 +294,7 @@ fn large_module_is_deterministic_and_runs_on_every_engine() {
                 module_bytes: a.bytes.len(),
                 code_bytes: Some(a.code_bytes),
                 functions: Some(a.functions),
+                callable: true,
                 run_n: large::RUN_N,
                 expected: Some(expected_run(large::RUN_N)),
                 runs: 2,
