@@ -47,6 +47,9 @@ usage:
   gloam gc-trace FILE --invoke NAME [ARGS...] [--json] [--step] [--break-on alloc|gc|free]
                  [--why ID]                              trace rooting and collection
   gloam wast FILES... [--mode interp|jit|tiered] [--gc-stress] [-v]  run spec test scripts
+  gloam bench [--engines LIST] [--workloads LIST] [--runs N] [--quick] [--baseline ENGINE]
+              [--json] [--large]                       benchmarks (runs the gloam-bench binary
+                                                        built beside this one; --help for more)
 ";
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Some("disas") => disas(&args[1..]),
         Some("wast") => wast(&args[1..]),
         Some("gc-trace") => gc_trace(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             outp!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -351,6 +355,43 @@ fn show(v: &Val) -> String {
         Val::FuncRef(Some(_)) => "funcref".to_string(),
         Val::ExternRef(Some(_)) => "externref".to_string(),
     }
+}
+
+/// `gloam bench ARGS...`: runs the `gloam-bench` binary of the same target directory
+/// (the benches crate, which holds the peer runtimes gloam itself does not depend on)
+/// with ARGS, and exits with its status.
+fn bench(args: &[String]) -> Result<ExitCode> {
+    let exe = std::env::current_exe().context("finding this executable")?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no parent directory", exe.display()))?;
+    let bench = dir.join(format!("gloam-bench{}", std::env::consts::EXE_SUFFIX));
+    if !bench.is_file() {
+        // A gloam in target/debug needs a debug gloam-bench beside it; any other one is
+        // taken for a release build.
+        let profile = match dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") => "",
+            _ => " --release",
+        };
+        bail!(
+            "`gloam bench` runs {}, which is not built; build it with\n  \
+             cargo build{profile} -p gloam-benches --bin gloam-bench\n\
+             (add `--features peers-wasmtime` for the wasmtime engines)",
+            bench.display()
+        );
+    }
+    let status = std::process::Command::new(&bench)
+        .args(args)
+        .status()
+        .with_context(|| format!("running {}", bench.display()))?;
+    Ok(match status.code() {
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        // Killed by a signal: report it as a failure.
+        None => {
+            eprintln!("error: {} ended by {status}", bench.display());
+            ExitCode::FAILURE
+        }
+    })
 }
 
 fn validate(args: &[String]) -> Result<ExitCode> {
