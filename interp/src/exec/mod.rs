@@ -565,17 +565,19 @@ impl Executor<'_> {
     #[inline(always)]
     fn zero_locals(&mut self) {
         // SAFETY: `func` points into a module kept alive by the store's instances; the
-        // reference does not borrow `self`, so the stack can be written below.
+        // reference does not borrow `self`.
         let f = unsafe { &*self.func };
         let (start, n) = (f.param_cells as usize, f.local_cells as usize);
-        let at = self.base + start;
-        if n != 0 {
-            for cell in &mut self.store.stack[at..at + n] {
-                *cell = 0;
-            }
+        debug_assert!(start + n + f.consts.len() <= f.frame_size as usize);
+        // Frames are small: plain loops beat `memset`/`memcpy` calls here.
+        for i in 0..n {
+            // SAFETY: `regs` points at the frame base and the frame entry checked
+            // `base + frame_size <= stack.len()`; locals and constants lie inside the frame.
+            unsafe { *self.regs.add(start + i) = 0 };
         }
-        if !f.consts.is_empty() {
-            self.store.stack[at + n..at + n + f.consts.len()].copy_from_slice(&f.consts);
+        for (i, &c) in f.consts.iter().enumerate() {
+            // SAFETY: as above.
+            unsafe { *self.regs.add(start + n + i) = c };
         }
     }
 

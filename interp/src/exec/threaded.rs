@@ -140,6 +140,25 @@ fn acc_info(instr: &Instr) -> AccInfo {
     if let Some(info) = other_acc_info(instr) {
         return info;
     }
+    match *instr {
+        Instr::GlobalGet { dst, .. } => {
+            return AccInfo {
+                produces: Some(dst.0),
+                first: None,
+                run: global_op::get,
+                run_acc: None,
+            };
+        }
+        Instr::GlobalSet { src, .. } => {
+            return AccInfo {
+                produces: None,
+                first: Some(src.0),
+                run: global_op::set,
+                run_acc: Some(global_op::set_acc),
+            };
+        }
+        _ => {}
+    }
     let op = instr.opcode() as usize;
     AccInfo {
         produces: produces(instr),
@@ -624,6 +643,65 @@ macro_rules! threaded_other {
         }
         $h = Hot::from_executor($ex);
     };
+}
+
+/// `global.get` and `global.set` without leaving the threaded code: they touch neither
+/// the frame layout nor the code, so the save/slow/reload round trip of other rows that
+/// need the executor is not needed.
+mod global_op {
+    use super::*;
+
+    /// The value cell of global `global` of the current instance.
+    #[inline(always)]
+    fn cell(ex: &mut Executor<'_>, global: u32) -> *mut u64 {
+        let inst = ex.inst as usize;
+        // SAFETY: `ex.inst` is an instance of the store; validation bounds `global` by the
+        // module's globals, which instantiation gave store addresses in `globals`.
+        unsafe {
+            let addr = *ex
+                .store
+                .instances
+                .get_unchecked(inst)
+                .globals
+                .get_unchecked(global as usize);
+            &mut ex.store.globals.get_unchecked_mut(addr as usize).value
+        }
+    }
+
+    handler_fn!(get, |ip, regs, mem, mem_len, acc, ex| {
+        let _ = acc;
+        operands!(ip, GlobalGet { dst, global });
+        let mut h = hot(ip, regs, mem, mem_len);
+        // SAFETY: `cell` points at a live global of the store.
+        let v = unsafe { *cell(ex, global) };
+        h.set(dst, v);
+        // SAFETY: continues with the next instruction of the same code.
+        unsafe { next(h, v, ex) }
+    });
+
+    #[inline(always)]
+    fn store(ex: &mut Executor<'_>, global: u32, v: u64) {
+        // SAFETY: `cell` points at a live global of the store; validation only lets
+        // `global.set` name a mutable global of the value's type.
+        unsafe { *cell(ex, global) = v };
+    }
+
+    handler_fn!(set, |ip, regs, mem, mem_len, acc, ex| {
+        operands!(ip, GlobalSet { src, global });
+        let h = hot(ip, regs, mem, mem_len);
+        store(ex, global, h.get(src));
+        // SAFETY: continues with the next instruction of the same code.
+        unsafe { next(h, acc, ex) }
+    });
+
+    handler_fn!(set_acc, |ip, regs, mem, mem_len, acc, ex| {
+        operands!(ip, GlobalSet { src, global });
+        let _ = src;
+        let h = hot(ip, regs, mem, mem_len);
+        store(ex, global, acc);
+        // SAFETY: continues with the next instruction of the same code.
+        unsafe { next(h, acc, ex) }
+    });
 }
 
 acc_others! {
