@@ -21,6 +21,10 @@ pub struct RuntimeConfig {
     pub gc_heap_limit: usize,
     /// Collect garbage at every safepoint (every call executed), to shake out rooting bugs.
     pub gc_stress: bool,
+    /// Charge fuel per block of wasm operators (see `limits`).
+    pub consume_fuel: bool,
+    /// Check the engine's epoch at function entries and loop headers (see `limits`).
+    pub epoch_interruption: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -33,6 +37,8 @@ impl Default for RuntimeConfig {
             features: wasmparser::WasmFeatures::WASM2,
             gc_heap_limit: 1 << 24,
             gc_stress: false,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -42,6 +48,8 @@ impl Default for RuntimeConfig {
 pub struct EngineCore {
     pub config: RuntimeConfig,
     types: Mutex<TypeRegistry>,
+    /// The epoch counter `check_epoch` compares with a store's deadline.
+    pub epoch: crate::limits::Epoch,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +63,7 @@ impl EngineCore {
         EngineCore {
             config,
             types: Mutex::default(),
+            epoch: Default::default(),
         }
     }
 

@@ -161,6 +161,8 @@ pub struct StoreInner {
     /// First free cell of `stack`: where the next call from the host puts its frame.
     pub(crate) stack_top: usize,
     pub(crate) frames: Vec<Frame>,
+    /// Fuel, epoch deadline and resource limiter (see `limits`).
+    pub limits: crate::limits::StoreLimitState,
 }
 
 impl StoreInner {
@@ -178,6 +180,7 @@ impl StoreInner {
             stack: Vec::new(),
             stack_top: 0,
             frames: Vec::new(),
+            limits: Default::default(),
         }
     }
 
@@ -368,6 +371,7 @@ impl StoreInner {
                 )
             })?;
         }
+        self.check_instance_count(data)?;
         let inst = self.instances.len() as u32;
         let mut data_ = InstanceData {
             module: module.clone(),
@@ -424,11 +428,11 @@ impl StoreInner {
                 Some(e) => self.eval_const(e, &data_),
                 None => 0,
             };
-            let addr = self.add_table(t.ty, init)?;
+            let addr = self.new_table(data, t.ty, init)?;
             data_.tables.push(addr);
         }
         for m in &module.memories[module.num_imported_memories as usize..] {
-            let addr = self.add_memory(*m)?;
+            let addr = self.new_memory(data, *m)?;
             data_.memories.push(addr);
         }
         data_.elems = module

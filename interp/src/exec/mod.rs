@@ -11,6 +11,7 @@
 //! name in `handlers.rs`.
 
 mod handlers;
+mod limits;
 mod simd;
 #[cfg(all(
     not(debug_assertions),
@@ -290,6 +291,9 @@ macro_rules! define_run {
 macro_rules! other_op {
     (hot ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {
         Hot::$name(&mut $h, $($a),*)
+    };
+    (limit ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {
+        $self.$name(&mut $h, $($a),*)
     };
     ( ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {{
         $h.save($self);

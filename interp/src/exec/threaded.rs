@@ -243,6 +243,7 @@ macro_rules! define_threaded {
 /// is in `ex.pending`.
 macro_rules! slow_fn {
     (hot ; $($rest:tt)*) => {};
+    (limit ; $($rest:tt)*) => {};
     ( ; $ot:ident, $($of:ident : $oft:ty),*) => {
         #[inline(never)]
         pub(super) fn slow(ex: &mut Executor<'_>, $($of: $oft),*) -> bool {
@@ -261,6 +262,13 @@ macro_rules! slow_fn {
 macro_rules! threaded_other {
     (hot ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
         if let Err(exit) = Hot::$name(&mut $h, $($a),*) {
+            $h.save($ex);
+            $ex.pending = Some(exit);
+            return;
+        }
+    };
+    (limit ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
+        if let Err(exit) = $ex.$name(&mut $h, $($a),*) {
             $h.save($ex);
             $ex.pending = Some(exit);
             return;

@@ -151,6 +151,12 @@ pub(crate) struct Translator<'m> {
     /// until `finish` moves it to `temp_base + i`.
     consts: Vec<u64>,
     const_ids: hashbrown::HashMap<u64, u16>,
+    /// Emit `consume_fuel` at every fuel block (see `crate::limits`).
+    fuel: bool,
+    /// Emit `check_epoch` at the entry and at loop headers.
+    epoch: bool,
+    /// Index of the current fuel block's `consume_fuel`.
+    fuel_at: Option<usize>,
 }
 
 /// Placeholder cells for pooled constants count down from here.
@@ -205,6 +211,9 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         map_ids: hashbrown::HashMap::new(),
         consts: Vec::new(),
         const_ids: hashbrown::HashMap::new(),
+        fuel: module.consume_fuel,
+        epoch: module.epoch_interruption,
+        fuel_at: None,
     };
     t.ref_locals = t
         .local_types
@@ -225,6 +234,8 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         param_entries: Vec::new(),
         unreachable: false,
     });
+    t.epoch_check();
+    t.fuel_block();
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let op = reader.read().map_err(|e| e.to_string())?;
@@ -263,7 +274,36 @@ impl<'m> Translator<'m> {
             }
             return Ok(());
         }
+        if self.fuel && fuel_cost(&op) != 0 {
+            self.charge_fuel();
+        }
         self.visit_op(op)
+    }
+
+    // ---- fuel and epochs (see `crate::limits`) -----------------------------------------
+
+    /// Starts a fuel block here: a `consume_fuel` whose amount grows with every costing
+    /// operator translated until the next block starts.
+    fn fuel_block(&mut self) {
+        if self.fuel {
+            self.fuel_at = Some(self.emit(Instr::ConsumeFuel { amount: 0 }));
+        }
+    }
+
+    /// Adds one operator to the current fuel block.
+    fn charge_fuel(&mut self) {
+        if let Some(Instr::ConsumeFuel { amount }) = self.fuel_at.and_then(|i| self.code.get_mut(i))
+        {
+            *amount = amount.saturating_add(1);
+        }
+    }
+
+    /// Emits an epoch check (a safepoint: its callback may run a collection).
+    fn epoch_check(&mut self) {
+        if self.epoch {
+            self.safepoint();
+            self.emit(Instr::CheckEpoch {});
+        }
     }
 
     // ---- stack model -------------------------------------------------------------------
@@ -581,6 +621,12 @@ impl<'m> Translator<'m> {
             }
         }
         self.label();
+        // A loop's head is its epoch check and fuel block, so every back edge runs them.
+        let head = self.pc();
+        if kind == CtrlKind::Loop {
+            self.epoch_check();
+            self.fuel_block();
+        }
         let base_home = self.home_at(height);
         let param_entries = self.stack[height..].to_vec();
         self.ctrl.push(Ctrl {
@@ -589,7 +635,7 @@ impl<'m> Translator<'m> {
             base_home,
             params,
             results,
-            head: self.pc(),
+            head,
             fixups: Vec::new(),
             else_fixup: None,
             param_entries,
@@ -792,6 +838,7 @@ impl<'m> Translator<'m> {
             self.patch_here(skip);
         }
         self.label();
+        self.fuel_block();
         Ok(())
     }
 
@@ -845,6 +892,7 @@ impl<'m> Translator<'m> {
         };
         self.label();
         self.ctrl.last_mut().expect("if frame").else_fixup = Some(idx);
+        self.fuel_block();
         Ok(())
     }
 
@@ -876,6 +924,7 @@ impl<'m> Translator<'m> {
         self.stack.truncate(h);
         self.stack.extend(entries);
         self.label();
+        self.fuel_block();
         Ok(())
     }
 
@@ -917,6 +966,7 @@ impl<'m> Translator<'m> {
             for ty in c.results {
                 self.push_temp(ty)?;
             }
+            self.fuel_block();
         } else {
             self.set_unreachable();
         }
@@ -1054,6 +1104,21 @@ fn peephole(code: &mut [Instr]) {
         {
             code[pc] = Instr::Return1 { src };
         }
+    }
+}
+
+/// The fuel an operator costs (see `crate::limits`).
+fn fuel_cost(op: &Operator<'_>) -> u32 {
+    match op {
+        Operator::Nop
+        | Operator::Drop
+        | Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::Else
+        | Operator::End
+        | Operator::Unreachable
+        | Operator::Return => 0,
+        _ => 1,
     }
 }
 
