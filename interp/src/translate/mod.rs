@@ -683,6 +683,11 @@ impl<'m> Translator<'m> {
     /// left alone (it stays valid for the fall-through path).
     fn branch_copies(&mut self, depth: u32) -> R {
         let f = self.frame(depth)?;
+        if f.kind == CtrlKind::Func {
+            // A return: `emit_return` moves the values itself, from the homes the stack
+            // model records (copying them here would leave the model stale).
+            return Ok(());
+        }
         let n = f.label_types().len();
         let mut home = f.base_home;
         let start = self.stack.len() - n;
