@@ -558,7 +558,7 @@ fn compare(wasm: &[u8], rng: &mut Rng, stats: &mut CaseStats) -> Result<(), Stri
         if matches!(gout, Outcome::Trap(_)) {
             stats.traps += 1;
         }
-        check_state(&mut g, &mut w, &format!("after call {name}"))?;
+        check_state(&mut g, &mut w, &format!("after call {name}{args:?}"))?;
     }
     Ok(())
 }
