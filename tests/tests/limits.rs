@@ -40,7 +40,23 @@ const LOOPS: &str = r#"
     return)
   (func (export "calls") (result i32)
     i32.const 3 call 1 drop
-    i32.const 1))
+    i32.const 1)
+  ;; Blocks nothing branches to and loop ends do not split fuel blocks: 4 in all.
+  (func (export "plain") (result i32)
+    (block i32.const 1 drop) (block (result i32) i32.const 2) (loop (result i32) i32.const 3)
+    i32.add)
+  ;; 2 before the `br_table`, then 1 on each target's path (`return` is free).
+  (func (export "nest") (param i32) (result i32)
+    (block $a
+      (block $b
+        (block $c
+          local.get 0
+          br_table $a $b $c)
+        i32.const 30
+        return)
+      i32.const 20
+      return)
+    i32.const 10))
 "#;
 
 #[test]
@@ -87,6 +103,16 @@ fn get_fuel_after_a_finite_call_is_exact() -> Result<()> {
     store.set_fuel(100)?;
     assert_eq!(calls.call(&mut store, ())?, 1);
     assert_eq!(store.get_fuel()?, 100 - (3 + 8 * 3 + 1));
+    let plain = instance.get_typed_func::<(), i32>(&mut store, "plain")?;
+    store.set_fuel(100)?;
+    assert_eq!(plain.call(&mut store, ())?, 5);
+    assert_eq!(store.get_fuel()?, 100 - 4);
+    let nest = instance.get_typed_func::<i32, i32>(&mut store, "nest")?;
+    for (arg, want) in [(0, 10), (1, 20), (2, 30), (7, 30)] {
+        store.set_fuel(100)?;
+        assert_eq!(nest.call(&mut store, arg)?, want);
+        assert_eq!(store.get_fuel()?, 100 - 3, "nest({arg})");
+    }
     // Exactly enough fuel succeeds; one less traps.
     store.set_fuel(8 * 10 + 1)?;
     assert_eq!(count.call(&mut store, 10)?, 10);

@@ -246,6 +246,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
     }
     let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
     t.place_consts()?;
+    drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints);
     peephole(&mut t.code);
     Ok(CompiledFunc {
         code: t.code.into_boxed_slice(),
@@ -956,6 +957,9 @@ impl<'m> Translator<'m> {
         }
         let c = self.ctrl.pop().expect("control frame");
         let pc = self.pc();
+        // A join point only if a branch lands here; after a plain fall-through (a loop's
+        // end, a block nothing branches to) the current fuel block goes on.
+        let joined = !c.fixups.is_empty() || c.else_fixup.is_some();
         let mut reachable = fallthrough || !c.fixups.is_empty();
         if let Some(idx) = c.else_fixup {
             // `if` without `else`: the false path falls through with the params (== results).
@@ -971,7 +975,9 @@ impl<'m> Translator<'m> {
             for ty in c.results {
                 self.push_temp(ty)?;
             }
-            self.fuel_block();
+            if joined {
+                self.fuel_block();
+            }
         } else {
             self.set_unreachable();
         }
@@ -1075,6 +1081,34 @@ impl<'m> Translator<'m> {
         });
         Ok(())
     }
+}
+
+/// Removes `consume_fuel 0` (fuel blocks without costing operators, e.g. between two
+/// `end`s), remapping branch targets and safepoints: a target that named a removed
+/// instruction now names the one after it, which is where execution went on anyway.
+fn drop_empty_fuel_blocks(code: &mut Vec<Instr>, safepoints: &mut [(u32, u32)]) {
+    let empty = |i: &Instr| matches!(i, Instr::ConsumeFuel { amount: 0 });
+    if !code.iter().any(empty) {
+        return;
+    }
+    // removed[i]: how many instructions before index i are removed.
+    let mut removed = Vec::with_capacity(code.len() + 1);
+    let mut n = 0u32;
+    for i in code.iter() {
+        removed.push(n);
+        n += empty(i) as u32;
+    }
+    removed.push(n);
+    let map = |t: u32| t - removed.get(t as usize).copied().unwrap_or(n);
+    for instr in code.iter_mut() {
+        if let Some(t) = instr.target() {
+            instr.set_target(Target(map(t.0)));
+        }
+    }
+    for sp in safepoints.iter_mut() {
+        sp.0 = map(sp.0);
+    }
+    code.retain(|i| !empty(i));
 }
 
 /// Cheap rewrites after translation (positions and jump targets do not change):
