@@ -269,8 +269,7 @@ macro_rules! threaded_other {
     };
     (limit ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
         if let Err(exit) = $ex.$name(&mut $h, $($a),*) {
-            $h.save($ex);
-            $ex.pending = Some(exit);
+            limit_exit($ex, $h.ip, $h.code, exit);
             return;
         }
     };
@@ -281,6 +280,16 @@ macro_rules! threaded_other {
         }
         $h = Hot::from_executor($ex);
     };
+}
+
+/// Leaves the dispatch loop from a `limit` handler. Out of line and cold, so the fuel
+/// and epoch checks' fast paths need no stack frame.
+#[cold]
+#[inline(never)]
+fn limit_exit(ex: &mut Executor<'_>, ip: *const Instr, code: *const Instr, exit: Exit) {
+    // SAFETY: `ip` and `code` point into the same code slice (the current function's).
+    ex.pc = unsafe { ip.offset_from(code) } as usize;
+    ex.pending = Some(exit);
 }
 
 crate::for_each_op!(define_threaded);
