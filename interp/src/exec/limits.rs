@@ -1,6 +1,8 @@
 //! Handlers of the `limit` rows of the opcode table: fuel and epoch checks (the rules are
 //! in `crate::limits`). They run on the executor and the hot state without writing the
-//! hot state back, except on the slow path of an epoch callback.
+//! hot state back, except on the slow path of an epoch callback. The threaded dispatcher
+//! has its own fast/slow split of the same checks (end of `exec/threaded.rs`) and shares
+//! `epoch_deadline_reached`.
 #![allow(non_snake_case)]
 
 use super::{Executor, Exit, Frame, Hot, Step};
@@ -36,7 +38,7 @@ impl Executor<'_> {
     /// wasm, and the frame's `externref`s stay rooted through the stack map the
     /// translator recorded at this `check_epoch`).
     #[inline(never)]
-    fn epoch_deadline_reached(&mut self) -> Step {
+    pub(super) fn epoch_deadline_reached(&mut self) -> Step {
         let mut callback = match core::mem::take(&mut self.store.limits.epoch_action) {
             EpochAction::Trap => return Err(Exit::Trap(Trap::Interrupt)),
             EpochAction::Callback(cb) => cb,

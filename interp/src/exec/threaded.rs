@@ -268,9 +268,10 @@ macro_rules! threaded_other {
         }
     };
     (limit ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
-        if let Err(exit) = $ex.$name(&mut $h, $($a),*) {
-            limit_exit($ex, $h.ip, $h.code, exit);
-            return;
+        if !$name::fast($ex, $($a),*) {
+            // SAFETY: `h` is the state after this instruction; the slow path continues
+            // the dispatch from there (or leaves).
+            return unsafe { $name::slow($h.ip, $h.regs, $h.mem, $h.mem_len, $h.code, $ex) };
         }
     };
     ( ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
@@ -282,17 +283,83 @@ macro_rules! threaded_other {
     };
 }
 
-/// Leaves the dispatch loop from a `limit` handler. Out of line and cold, so the fuel
-/// and epoch checks' fast paths need no stack frame.
-#[cold]
-#[inline(never)]
-fn limit_exit(ex: &mut Executor<'_>, ip: *const Instr, code: *const Instr, exit: Exit) {
-    // SAFETY: `ip` and `code` point into the same code slice (the current function's).
-    ex.pc = unsafe { ip.offset_from(code) } as usize;
-    ex.pending = Some(exit);
+crate::for_each_op!(define_threaded);
+
+// The `limit` rows (fuel and epoch checks, see `crate::limits`): an inlined fast check, and
+// a cold slow path with the handler signature, entered and left by tail calls, so the
+// fast path needs no stack frame. The portable dispatcher uses `exec/limits.rs`.
+
+impl op::ConsumeFuel {
+    #[inline(always)]
+    fn fast(ex: &mut Executor<'_>, amount: u32) -> bool {
+        let fuel = &mut ex.store.limits.vm.fuel;
+        match fuel.checked_sub(amount as u64) {
+            Some(left) => {
+                *fuel = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Out of fuel: leaves with the trap (nothing was charged).
+    #[cold]
+    #[inline(never)]
+    unsafe fn slow(
+        ip: *const Instr,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        code: *const Instr,
+        ex: &mut Executor<'_>,
+    ) {
+        let h = Hot {
+            code,
+            ip,
+            regs,
+            mem,
+            mem_len,
+        };
+        h.save(ex);
+        ex.pending = Some(Exit::Trap(crate::Trap::OutOfFuel));
+    }
 }
 
-crate::for_each_op!(define_threaded);
+impl op::CheckEpoch {
+    #[inline(always)]
+    fn fast(ex: &mut Executor<'_>) -> bool {
+        ex.store.engine.epoch.get() < ex.store.limits.vm.epoch_deadline
+    }
+
+    /// At the deadline: runs the store's epoch action, then continues or leaves.
+    #[cold]
+    #[inline(never)]
+    unsafe fn slow(
+        ip: *const Instr,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        code: *const Instr,
+        ex: &mut Executor<'_>,
+    ) {
+        let h = Hot {
+            code,
+            ip,
+            regs,
+            mem,
+            mem_len,
+        };
+        h.save(ex);
+        if let Err(exit) = ex.epoch_deadline_reached() {
+            ex.pending = Some(exit);
+            return;
+        }
+        // The callback may have grown memory or moved the stack: reload.
+        let h = Hot::from_executor(ex);
+        // SAFETY: `h` describes the current frame, just reloaded.
+        unsafe { next(h, ex) }
+    }
+}
 
 #[cfg(test)]
 mod tests {
