@@ -28,6 +28,9 @@
 //! ([`Trap::Interrupt`](crate::Trap::Interrupt)) or a host callback that may extend the
 //! deadline.
 //!
+//! With both on, function entries and loop headers get one `check_epoch_consume_fuel`
+//! (the epoch first: a stop there charges nothing).
+//!
 //! Both counters live in [`VMLimits`], a plain `repr(C)` struct inside the store, so a
 //! compiled tier can read and update them through the store pointer with the same
 //! semantics.

@@ -704,6 +704,9 @@ macro_rules! for_each_op {
                 limit (ConsumeFuel, "consume_fuel", { amount: u32 }),
                 /// Stops at the store's epoch deadline (trap or callback).
                 limit (CheckEpoch, "check_epoch", {}),
+                /// `check_epoch` then `consume_fuel amount`, in one dispatch (function entries
+                /// and loop headers when both are enabled).
+                limit (FuelEpoch, "check_epoch_consume_fuel", { amount: u32 }),
                 /// Operand word of the instruction before it; never executed.
                 (Data, "data", { a: u32, b: u32 }),
             ],

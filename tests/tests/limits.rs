@@ -352,3 +352,36 @@ fn epoch_callback_may_reenter_the_store() -> Result<()> {
     assert_eq!(CALLBACKS.load(Ordering::Relaxed), 1);
     Ok(())
 }
+
+/// Fuel and epochs together (function entries and loop headers check both in one
+/// instruction): the same exact counts, and an epoch stop charges no fuel.
+#[test]
+fn fuel_and_epochs_together() -> Result<()> {
+    let engine = engine(true, true);
+    let module = Module::new(&engine, LOOPS)?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    store.set_epoch_deadline(1_000);
+    let count = instance.get_typed_func::<i32, i32>(&mut store, "count")?;
+    store.set_fuel(1000)?;
+    assert_eq!(count.call(&mut store, 10)?, 10);
+    assert_eq!(store.get_fuel()?, 1000 - (8 * 10 + 1));
+    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+    store.set_fuel(23)?;
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Some(Trap::OutOfFuel));
+    let iters = instance.get_global(&mut store, "iters").unwrap();
+    assert_eq!(iters.get(&mut store).unwrap_i32(), 4);
+    assert_eq!(store.get_fuel()?, 3);
+    // The deadline is checked before the charge: an interrupt leaves the fuel alone.
+    store.set_fuel(100)?;
+    store.set_epoch_deadline(0);
+    let err = count.call(&mut store, 10).unwrap_err();
+    assert_eq!(trap_of(&err), Some(Trap::Interrupt));
+    assert_eq!(store.get_fuel()?, 100);
+    // A callback that extends the deadline lets the charge go on.
+    store.epoch_deadline_callback(|_| Ok(UpdateDeadline::Continue(1_000)));
+    assert_eq!(count.call(&mut store, 10)?, 10);
+    assert_eq!(store.get_fuel()?, 100 - (8 * 10 + 1));
+    Ok(())
+}

@@ -23,6 +23,12 @@ impl Executor<'_> {
     }
 
     #[inline(always)]
+    pub(super) fn FuelEpoch(&mut self, h: &mut Hot, amount: u32) -> Step {
+        self.CheckEpoch(h)?;
+        self.ConsumeFuel(h, amount)
+    }
+
+    #[inline(always)]
     pub(super) fn CheckEpoch(&mut self, h: &mut Hot) -> Step {
         if self.store.engine.epoch.get() < self.store.limits.vm.epoch_deadline {
             return Ok(());

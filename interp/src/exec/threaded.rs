@@ -325,6 +325,53 @@ impl op::ConsumeFuel {
     }
 }
 
+impl op::FuelEpoch {
+    #[inline(always)]
+    fn fast(ex: &mut Executor<'_>, amount: u32) -> bool {
+        op::CheckEpoch::fast(ex) && op::ConsumeFuel::fast(ex, amount)
+    }
+
+    /// The epoch deadline is reached or fuel is short: the epoch action first, then the
+    /// fuel charge (the fast path charged nothing).
+    #[cold]
+    #[inline(never)]
+    unsafe fn slow(
+        ip: *const Instr,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        code: *const Instr,
+        ex: &mut Executor<'_>,
+    ) {
+        let h = Hot {
+            code,
+            ip,
+            regs,
+            mem,
+            mem_len,
+        };
+        h.save(ex);
+        if !op::CheckEpoch::fast(ex)
+            && let Err(exit) = ex.epoch_deadline_reached()
+        {
+            ex.pending = Some(exit);
+            return;
+        }
+        // SAFETY: `ip - 1` is this instruction, a `FuelEpoch`.
+        let Instr::FuelEpoch { amount } = (unsafe { *ip.sub(1) }) else {
+            // SAFETY: as above; no other variant can be there.
+            unsafe { core::hint::unreachable_unchecked() }
+        };
+        if !op::ConsumeFuel::fast(ex, amount) {
+            ex.pending = Some(Exit::Trap(crate::Trap::OutOfFuel));
+            return;
+        }
+        let h = Hot::from_executor(ex);
+        // SAFETY: `h` describes the current frame, just reloaded.
+        unsafe { next(h, ex) }
+    }
+}
+
 impl op::CheckEpoch {
     #[inline(always)]
     fn fast(ex: &mut Executor<'_>) -> bool {

@@ -234,8 +234,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         param_entries: Vec::new(),
         unreachable: false,
     });
-    t.epoch_check();
-    t.fuel_block();
+    t.block_head();
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let op = reader.read().map_err(|e| e.to_string())?;
@@ -293,9 +292,22 @@ impl<'m> Translator<'m> {
 
     /// Adds one operator to the current fuel block.
     fn charge_fuel(&mut self) {
-        if let Some(Instr::ConsumeFuel { amount }) = self.fuel_at.and_then(|i| self.code.get_mut(i))
+        if let Some(Instr::ConsumeFuel { amount } | Instr::FuelEpoch { amount }) =
+            self.fuel_at.and_then(|i| self.code.get_mut(i))
         {
             *amount = amount.saturating_add(1);
+        }
+    }
+
+    /// The head of a function or loop: an epoch check and a fuel block (fused into one
+    /// instruction when both are on).
+    fn block_head(&mut self) {
+        if self.epoch && self.fuel {
+            self.safepoint();
+            self.fuel_at = Some(self.emit(Instr::FuelEpoch { amount: 0 }));
+        } else {
+            self.epoch_check();
+            self.fuel_block();
         }
     }
 
@@ -625,8 +637,7 @@ impl<'m> Translator<'m> {
         // A loop's head is its epoch check and fuel block, so every back edge runs them.
         let head = self.pc();
         if kind == CtrlKind::Loop {
-            self.epoch_check();
-            self.fuel_block();
+            self.block_head();
         }
         let base_home = self.home_at(height);
         let param_entries = self.stack[height..].to_vec();
