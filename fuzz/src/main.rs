@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         if let Err(e) = &r {
             println!("DIVERGENCE {e}");
         }
-        totals.add(r);
+        totals.add(s, r);
         s = s.wrapping_add(1);
         if last_report.elapsed() > Duration::from_secs(60) {
             last_report = Instant::now();
@@ -73,6 +73,12 @@ fn main() -> ExitCode {
         totals.traps,
         totals.divergences.len()
     );
+    if totals.oracle_bugs > 0 {
+        println!(
+            "({} of the printed divergences are known wasmi bugs, see ORACLE_BUGS)",
+            totals.oracle_bugs
+        );
+    }
     if totals.divergences.is_empty() {
         ExitCode::SUCCESS
     } else {

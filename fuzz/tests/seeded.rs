@@ -14,7 +14,7 @@ fn seeded_cases_agree_with_wasmi() {
         .spawn(|| {
             let mut totals = gloam_fuzz::Totals::default();
             for seed in (0..5000).chain(FOUND.iter().copied()) {
-                totals.add(gloam_fuzz::run_case(seed));
+                totals.add(seed, gloam_fuzz::run_case(seed));
             }
             totals
         })
