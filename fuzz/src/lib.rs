@@ -592,6 +592,10 @@ pub const ORACLE_BUGS: &[(u64, &str)] = &[
         1450853,
         "wasmi reads a declared i64 local as stale memory instead of zero",
     ),
+    (
+        2111770,
+        "wasmi returns stale values for (i64, f32, v128) carried by br_table",
+    ),
 ];
 
 /// Totals of a run of cases.
