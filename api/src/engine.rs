@@ -57,6 +57,26 @@ impl Config {
         return false;
     }
 
+    /// Charge fuel for executed wasm: every operator costs 1 except `nop`, `drop`,
+    /// `block`, `loop`, `else`, `end`, `unreachable` and `return` (wasmtime's rule),
+    /// charged per block before it runs (see `gloam_interp::limits`). A store starts with
+    /// no fuel: set some with [`Store::set_fuel`](crate::Store::set_fuel). Off by default;
+    /// when off, no check is compiled in.
+    pub fn consume_fuel(&mut self, on: bool) -> &mut Self {
+        self.runtime.consume_fuel = on;
+        self
+    }
+
+    /// Check the engine's epoch at every function entry and loop header and stop at the
+    /// store's deadline ([`Engine::increment_epoch`],
+    /// [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)). A store's
+    /// deadline starts at 0, so wasm traps at once until one is set. Off by default; when
+    /// off, no check is compiled in.
+    pub fn epoch_interruption(&mut self, on: bool) -> &mut Self {
+        self.runtime.epoch_interruption = on;
+        self
+    }
+
     /// Translate every function when the module is created, instead of on first call.
     /// Validation always covers the whole module either way.
     pub fn eager_translation(&mut self, eager: bool) -> &mut Self {
@@ -85,6 +105,13 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineCore::new(runtime)),
         })
+    }
+
+    /// Advances the epoch by one. Cheap, and callable from any thread (a signal handler
+    /// or a timer thread, say): wasm running in this engine's stores sees the new epoch
+    /// at its next function entry or loop header.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.increment();
     }
 
     /// Whether two handles refer to the same engine.

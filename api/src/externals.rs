@@ -52,7 +52,7 @@ impl std::error::Error for MemoryAccessError {}
 impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let ctx = store.as_context_mut();
-        let addr = ctx.inner.add_memory(ty)?;
+        let addr = ctx.inner.new_memory(ctx.data, ty)?;
         Ok(Memory {
             store_id: ctx.inner.id(),
             addr,
@@ -129,7 +129,7 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let ctx = store.as_context_mut();
         let addr = self.addr(ctx.inner)?;
-        match ctx.inner.memories[addr].grow(delta) {
+        match ctx.inner.grow_memory(ctx.data, addr as u32, delta)? {
             Some(old) => Ok(old),
             None => bail!(
                 "failed to grow memory by {delta} pages ({} bytes each)",
@@ -150,7 +150,7 @@ impl Table {
             );
         }
         let cell = init.to_cell(ctx.inner)?;
-        let addr = ctx.inner.add_table(ty, cell)?;
+        let addr = ctx.inner.new_table(ctx.data, ty, cell)?;
         Ok(Table {
             store_id: ctx.inner.id(),
             addr,
@@ -203,7 +203,7 @@ impl Table {
             bail!("table initializer has the wrong type");
         }
         let cell = init.to_cell(ctx.inner)?;
-        match ctx.inner.tables[addr].grow(delta, cell) {
+        match ctx.inner.grow_table(ctx.data, addr as u32, delta, cell)? {
             Some(old) => Ok(old),
             None => bail!("failed to grow table by {delta}"),
         }

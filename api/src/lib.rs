@@ -52,6 +52,10 @@ pub use func::{Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, Wasm
 pub use gc::{
     ExternRef, GcEvent, GcHeapOutOfMemory, ManuallyRooted, OwnedRooted, RootKind, RootScope, Rooted,
 };
+pub use gloam_interp::limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
+    StoreLimits, StoreLimitsBuilder, UpdateDeadline,
+};
 pub use gloam_interp::{
     ExternType, FrameInfo, FuncType, GlobalType, MemoryType, Mutability, TableType, Trap, ValType,
     WasmBacktrace,

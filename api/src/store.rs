@@ -2,7 +2,10 @@
 
 use crate::engine::Engine;
 use crate::externals::Extern;
+use anyhow::{Result, bail};
 use gloam_interp::StoreInner;
+use gloam_interp::limits::{EpochAction, ResourceLimiter, UpdateDeadline};
+use std::any::Any;
 
 /// All wasm state of one "world": instances, memories, tables, globals, the externref
 /// heap and the value stack, plus the embedder's data `T`.
@@ -68,6 +71,83 @@ impl<T: 'static> Store<T> {
     pub fn gc_live_objects(&self) -> usize {
         self.inner.gc.heap.live()
     }
+
+    /// Sets the fuel left. An error unless the engine's `Config::consume_fuel` is on.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        set_fuel(&mut self.inner, fuel)
+    }
+
+    /// The fuel left. An error unless the engine's `Config::consume_fuel` is on.
+    pub fn get_fuel(&self) -> Result<u64> {
+        get_fuel(&self.inner)
+    }
+
+    /// Sets the epoch deadline to the engine's current epoch plus `ticks_beyond_current`.
+    /// Only meaningful with `Config::epoch_interruption`.
+    pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+        set_epoch_deadline(&mut self.inner, ticks_beyond_current);
+    }
+
+    /// Reaching the epoch deadline traps with [`Trap::Interrupt`](crate::Trap::Interrupt)
+    /// (the default).
+    pub fn epoch_deadline_trap(&mut self) {
+        self.inner.limits.epoch_action = EpochAction::Trap;
+    }
+
+    /// Reaching the epoch deadline calls `callback`, which may use the store and returns
+    /// how far to move the deadline ([`UpdateDeadline::Continue`]) or an error, which
+    /// stops the wasm call with that error.
+    pub fn epoch_deadline_callback(
+        &mut self,
+        mut callback: impl FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline>
+        + Send
+        + Sync
+        + 'static,
+    ) {
+        self.inner.limits.epoch_action = EpochAction::Callback(Box::new(
+            move |inner: &mut StoreInner, data: &mut dyn Any| {
+                let Some(data) = data.downcast_mut::<T>() else {
+                    bail!("epoch callback called with a store of another data type");
+                };
+                callback(StoreContextMut { inner, data })
+            },
+        ));
+    }
+
+    /// Installs a resource limiter, found in the store's data by `limiter`. Memory and
+    /// table growth (initial sizes included) and the counts of instances, memories and
+    /// tables created afterwards are checked against it.
+    pub fn limiter(
+        &mut self,
+        mut limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        self.inner.limits.limiter = Some(Box::new(move |data: &mut dyn Any| {
+            // The core passes only this store's data, which is a `T`.
+            let data = data
+                .downcast_mut::<T>()
+                .expect("the store's data has the store's data type");
+            limiter(data)
+        }));
+    }
+}
+
+fn set_fuel(inner: &mut StoreInner, fuel: u64) -> Result<()> {
+    if !inner.engine.config.consume_fuel {
+        bail!("fuel is not configured in this store (enable `Config::consume_fuel`)");
+    }
+    inner.limits.vm.fuel = fuel;
+    Ok(())
+}
+
+fn get_fuel(inner: &StoreInner) -> Result<u64> {
+    if !inner.engine.config.consume_fuel {
+        bail!("fuel is not configured in this store (enable `Config::consume_fuel`)");
+    }
+    Ok(inner.limits.vm.fuel)
+}
+
+fn set_epoch_deadline(inner: &mut StoreInner, ticks: u64) {
+    inner.limits.vm.epoch_deadline = inner.engine.epoch.get().saturating_add(ticks);
 }
 
 impl<T: Default + 'static> Default for Store<T> {
@@ -114,6 +194,21 @@ impl<'a, T: 'static> StoreContextMut<'a, T> {
     /// Runs a garbage collection of the `externref` heap.
     pub fn gc(&mut self) {
         self.inner.collect_garbage();
+    }
+
+    /// As [`Store::set_fuel`].
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        set_fuel(self.inner, fuel)
+    }
+
+    /// As [`Store::get_fuel`].
+    pub fn get_fuel(&self) -> Result<u64> {
+        get_fuel(self.inner)
+    }
+
+    /// As [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+        set_epoch_deadline(self.inner, ticks_beyond_current);
     }
 }
 
@@ -207,6 +302,21 @@ impl<T: 'static> Caller<'_, T> {
     /// Runs a garbage collection; references held by the wasm frames below stay alive.
     pub fn gc(&mut self) {
         self.inner.collect_garbage();
+    }
+
+    /// As [`Store::set_fuel`].
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        set_fuel(self.inner, fuel)
+    }
+
+    /// As [`Store::get_fuel`].
+    pub fn get_fuel(&self) -> Result<u64> {
+        get_fuel(self.inner)
+    }
+
+    /// As [`Store::set_epoch_deadline`].
+    pub fn set_epoch_deadline(&mut self, ticks_beyond_current: u64) {
+        set_epoch_deadline(self.inner, ticks_beyond_current);
     }
 
     /// An export of the calling instance, e.g. its `memory`.

@@ -366,6 +366,11 @@ impl Runner {
     fn new(config: &Config) -> Result<Runner> {
         let engine = Engine::new(config).context("failed to create engine")?;
         let mut store = Store::new(&engine, ());
+        // With fuel or epochs on (to test the instrumented code), never run out.
+        if config.runtime.consume_fuel {
+            store.set_fuel(u64::MAX)?;
+        }
+        store.set_epoch_deadline(u64::MAX);
         let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
         define_spectest(&mut linker, &mut store).context("failed to define `spectest`")?;

@@ -25,6 +25,10 @@ pub struct RuntimeConfig {
     /// Calls after which a function is compiled to native code by the engine's code
     /// generator (`Some(0)`: before its first call); `None` runs everything interpreted.
     pub jit_threshold: Option<u32>,
+    /// Charge fuel per block of wasm operators (see `limits`).
+    pub consume_fuel: bool,
+    /// Check the engine's epoch at function entries and loop headers (see `limits`).
+    pub epoch_interruption: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -38,6 +42,8 @@ impl Default for RuntimeConfig {
             gc_heap_limit: 1 << 24,
             gc_stress: false,
             jit_threshold: None,
+            consume_fuel: false,
+            epoch_interruption: false,
         }
     }
 }
@@ -49,6 +55,8 @@ pub struct EngineCore {
     types: Mutex<TypeRegistry>,
     /// The native-code tier, if the embedding provides one.
     pub codegen: Option<Arc<dyn CodeGen>>,
+    /// The epoch counter `check_epoch` compares with a store's deadline.
+    pub epoch: crate::limits::Epoch,
 }
 
 impl core::fmt::Debug for EngineCore {
@@ -57,6 +65,7 @@ impl core::fmt::Debug for EngineCore {
             .field("config", &self.config)
             .field("types", &self.types)
             .field("codegen", &self.codegen.is_some())
+            .field("epoch", &self.epoch)
             .finish()
     }
 }
@@ -73,6 +82,7 @@ impl EngineCore {
             config,
             types: Mutex::default(),
             codegen: None,
+            epoch: Default::default(),
         }
     }
 

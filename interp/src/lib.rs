@@ -16,6 +16,7 @@ extern crate std;
 
 pub mod engine;
 pub mod exec;
+pub mod limits;
 pub mod module;
 pub mod native;
 pub mod num;
@@ -40,6 +41,7 @@ mod prelude {
 
 pub use engine::{EngineCore, RuntimeConfig};
 pub use exec::invoke;
+pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder, UpdateDeadline, VMLimits};
 pub use module::Module;
 pub use store::{ExternAddr, FuncEntity, HostFunc, StoreInner};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};

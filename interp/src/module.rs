@@ -219,6 +219,10 @@ pub struct Module {
     pub names: Names,
     /// The proposals the module was validated with (decoding depends on them).
     features: wasmparser::WasmFeatures,
+    /// The engine's `consume_fuel` and `epoch_interruption`: the translator emits fuel
+    /// and epoch checks only when these are on.
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
 }
 
 impl core::fmt::Debug for Module {
@@ -263,6 +267,8 @@ impl Module {
             code: Box::new([]),
             names: Names::default(),
             features,
+            consume_fuel: engine.config.consume_fuel,
+            epoch_interruption: engine.config.epoch_interruption,
         };
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
         // The parser gets the same features as the validator: some encodings (memory

@@ -268,6 +268,11 @@ macro_rules! steppable_row {
     (hot) => {
         false
     };
+    // Fuel and epoch checks: not handed to the executor one at a time; a function with
+    // them stays interpreted (the JIT does not implement fuel or epochs yet).
+    (limit) => {
+        false
+    };
     () => {
         true
     };

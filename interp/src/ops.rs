@@ -27,7 +27,9 @@
 //! | `other`       | as listed              | a handler method in `exec::handlers`     |
 //!
 //! Rows of `other` marked `hot` only touch registers and the instruction pointer; the
-//! executor runs them on its register-resident state. The others get the whole executor.
+//! executor runs them on its register-resident state. Rows marked `limit` (fuel and epoch
+//! checks) get the executor and the hot state, which they write back only on their slow
+//! path. The others get the whole executor.
 //!
 //! The SIMD rows (`v128`) form one block at the end of `other`, before `Data` (which stays
 //! the last opcode): handlers in `exec/simd.rs`, lane math in `simd.rs`, translation in
@@ -720,6 +722,17 @@ macro_rules! for_each_op {
                 hot (I64x2ShrS, "i64x2.shr_s", { dst: Dst, a: Reg, b: Reg }),
                 hot (I64x2ShrU, "i64x2.shr_u", { dst: Dst, a: Reg, b: Reg }),
                 hot (V128Bitselect, "v128.bitselect", { dst: Dst, a: Reg, b: Reg, c: Reg }),
+                // ---- Limits: handlers in `exec/limits.rs`; emitted only when the engine's
+                // config enables fuel or epochs (see `limits.rs` for the rules). Rows marked
+                // `limit` run on the executor and the hot state without writing it back.
+                /// Charges `amount` fuel for the block that starts here; traps (charging
+                /// nothing) if less is left.
+                limit (ConsumeFuel, "consume_fuel", { amount: u32 }),
+                /// Stops at the store's epoch deadline (trap or callback).
+                limit (CheckEpoch, "check_epoch", {}),
+                /// `check_epoch` then `consume_fuel amount`, in one dispatch (function entries
+                /// and loop headers when both are enabled).
+                limit (FuelEpoch, "check_epoch_consume_fuel", { amount: u32 }),
                 /// Operand word of the instruction before it; never executed.
                 (Data, "data", { a: u32, b: u32 }),
             ],

@@ -68,10 +68,39 @@ impl MemoryInst {
         }
         let bytes = usize::try_from(new * WASM_PAGE_SIZE).ok()?;
         let extra = bytes - self.data.len();
-        self.data.try_reserve_exact(extra).ok()?;
-        self.data.resize(bytes, 0);
+        if extra > LAZY_ZERO_BYTES {
+            // A big growth takes a fresh zeroed allocation: the allocator gets untouched
+            // zero pages from the OS, so a huge `memory.grow` or minimum costs address
+            // space, not resident memory, until the program writes to it.
+            let mut grown = zeroed_bytes(bytes)?;
+            grown[..self.data.len()].copy_from_slice(&self.data);
+            self.data = grown;
+        } else {
+            self.data.try_reserve_exact(extra).ok()?;
+            self.data.resize(bytes, 0);
+        }
         Some(old)
     }
+}
+
+/// Growths larger than this allocate zeroed memory instead of writing the zeros.
+const LAZY_ZERO_BYTES: usize = 16 << 20;
+
+/// `len` zero bytes from the allocator's zeroed allocation, or `None` when it fails.
+fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
+    let layout = core::alloc::Layout::array::<u8>(len).ok()?;
+    if layout.size() == 0 {
+        return Some(Vec::new());
+    }
+    // SAFETY: the layout has a non-zero size.
+    let ptr = unsafe { alloc::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` comes from the global allocator with `layout` (size `len`, align 1,
+    // which is `Vec<u8>`'s layout for capacity `len`), and all `len` bytes are
+    // initialized (zeroed).
+    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 pub struct TableInst {
@@ -161,6 +190,8 @@ pub struct StoreInner {
     /// First free cell of `stack`: where the next call from the host puts its frame.
     pub(crate) stack_top: usize,
     pub(crate) frames: Vec<Frame>,
+    /// Fuel, epoch deadline and resource limiter (see `limits`).
+    pub limits: crate::limits::StoreLimitState,
 }
 
 impl StoreInner {
@@ -178,6 +209,7 @@ impl StoreInner {
             stack: Vec::new(),
             stack_top: 0,
             frames: Vec::new(),
+            limits: Default::default(),
         }
     }
 
@@ -368,6 +400,7 @@ impl StoreInner {
                 )
             })?;
         }
+        self.check_instance_count(data)?;
         let inst = self.instances.len() as u32;
         let mut data_ = InstanceData {
             module: module.clone(),
@@ -424,11 +457,11 @@ impl StoreInner {
                 Some(e) => self.eval_const(e, &data_),
                 None => 0,
             };
-            let addr = self.add_table(t.ty, init)?;
+            let addr = self.new_table(data, t.ty, init)?;
             data_.tables.push(addr);
         }
         for m in &module.memories[module.num_imported_memories as usize..] {
-            let addr = self.add_memory(*m)?;
+            let addr = self.new_memory(data, *m)?;
             data_.memories.push(addr);
         }
         data_.elems = module

@@ -92,6 +92,15 @@ fn jit_or_skip() -> bool {
     ok
 }
 
+/// The same suite with fuel and epoch checks compiled in (and never running out): the
+/// instrumented translation must compute the same. Uses the interpreter's list.
+#[test]
+fn spec_core_2_0_interp_fuel_and_epochs() {
+    let mut config = gloam::Config::new();
+    config.consume_fuel(true).epoch_interruption(true);
+    run_suite(&config, "interp");
+}
+
 fn run_suite(config: &gloam::Config, list: &str) {
     let dir = suite_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)

@@ -8,7 +8,23 @@ use gloam::*;
 
 #[test]
 fn long_running_loop_keeps_the_host_stack_flat() -> Result<()> {
-    let engine = Engine::default();
+    run_loop(&Config::new(), |_| {})
+}
+
+/// The same with fuel and epoch checks in every block and loop header: their handlers
+/// must keep the tail jumps too.
+#[test]
+fn long_running_loop_with_fuel_and_epochs_keeps_the_host_stack_flat() -> Result<()> {
+    let mut config = Config::new();
+    config.consume_fuel(true).epoch_interruption(true);
+    run_loop(&config, |store| {
+        store.set_fuel(u64::MAX).unwrap();
+        store.set_epoch_deadline(u64::MAX);
+    })
+}
+
+fn run_loop(config: &Config, setup: impl FnOnce(&mut Store<()>)) -> Result<()> {
+    let engine = Engine::new(config)?;
     let module = Module::new(
         &engine,
         r#"(module
@@ -31,6 +47,7 @@ fn long_running_loop_keeps_the_host_stack_flat() -> Result<()> {
               (local.get $acc)))"#,
     )?;
     let mut store = Store::new(&engine, ());
+    setup(&mut store);
     let instance = Instance::new(&mut store, &module, &[])?;
     let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
     let n = if cfg!(debug_assertions) {

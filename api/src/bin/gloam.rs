@@ -2,9 +2,13 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use gloam::wasi::{DirPerms, FilePerms, I32Exit, WasiCtx, WasiCtxBuilder};
-use gloam::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, ValType, WasmBacktrace};
+use gloam::{
+    Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap, Val,
+    ValType, WasmBacktrace,
+};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// `println!` that ends the process quietly when stdout is a closed pipe (`| head`).
 macro_rules! out {
@@ -36,11 +40,15 @@ fn write_stdout(s: &str) {
 const USAGE: &str = "\
 usage:
   gloam run FILE.(wasm|wat) [--dir HOST[::GUEST]] [--env K[=V]] [--invoke NAME]
-                 [--mode interp|jit|tiered] [--] [ARGS...]
+            [--mode interp|jit|tiered] [--fuel N] [--timeout DURATION]
+            [--max-memory BYTES] [--] [ARGS...]
                                                         run a WASI command (`_start`, ARGS are
                                                         its argv) or, with --invoke, call one
                                                         function (ARGS are its arguments) and
-                                                        print the results
+                                                        print the results; --fuel, --timeout
+                                                        (e.g. 500ms, 10s, 2m) and --max-memory
+                                                        (bytes per memory, K/M/G suffixes)
+                                                        bound what it may use
   gloam validate FILE                                   validate a module
   gloam disas FILE [--func N|NAME] [--jit]              print the register bytecode (and
                                                         whether the JIT compiles each function)
@@ -82,6 +90,10 @@ fn main() -> ExitCode {
 /// Prints an error; a trap is shown as its message followed by the wasm backtrace.
 fn report(e: &anyhow::Error) {
     if let Some(trap) = e.downcast_ref::<Trap>() {
+        if matches!(trap, Trap::OutOfFuel | Trap::Interrupt) {
+            // The context `explain_limit` added: which limit it was.
+            eprintln!("error: {e}");
+        }
         eprintln!("error: {trap}");
         if let Some(bt) = e.downcast_ref::<WasmBacktrace>() {
             eprint!("{bt}");
@@ -95,9 +107,44 @@ fn engine() -> Result<Engine> {
     Engine::new(&Config::new())
 }
 
-/// The store data of `gloam run`: the WASI context of the program.
+/// The store data of `gloam run`: the WASI context of the program and its limits.
 struct RunState {
     wasi: WasiCtx,
+    limits: StoreLimits,
+}
+
+/// `--timeout`: `500ms`, `10s`, `2m`, `1h`, or plain seconds (fractions allowed).
+fn parse_duration(s: &str) -> Result<Duration> {
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| anyhow!("bad duration `{s}` (expected e.g. 500ms, 10s, 2m)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => bail!("bad duration unit in `{s}` (use ms, s, m or h)"),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| anyhow!("bad duration `{s}`"))
+}
+
+/// `--max-memory`: bytes, with an optional K, M or G suffix (powers of 1024).
+fn parse_bytes(s: &str) -> Result<usize> {
+    let (num, shift) = match s.as_bytes().last() {
+        Some(b'K' | b'k') => (&s[..s.len() - 1], 10),
+        Some(b'M' | b'm') => (&s[..s.len() - 1], 20),
+        Some(b'G' | b'g') => (&s[..s.len() - 1], 30),
+        _ => (s, 0),
+    };
+    let n: usize = num
+        .parse()
+        .map_err(|_| anyhow!("bad byte count `{s}` (expected e.g. 1048576, 64K, 16M)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| anyhow!("byte count `{s}` is too large"))
 }
 
 fn run(args: &[String]) -> Result<ExitCode> {
@@ -107,6 +154,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let mut dirs = Vec::new();
     let mut envs = Vec::new();
     let mut threshold = None;
+    let (mut fuel, mut timeout, mut max_memory) = (None, None, None);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |name: &str| {
@@ -119,6 +167,12 @@ fn run(args: &[String]) -> Result<ExitCode> {
             "--mode" => threshold = parse_mode(&value("--mode")?)?,
             "--dir" => dirs.push(value("--dir")?),
             "--env" => envs.push(value("--env")?),
+            "--fuel" => {
+                let v = value("--fuel")?;
+                fuel = Some(v.parse::<u64>().map_err(|_| anyhow!("bad --fuel `{v}`"))?);
+            }
+            "--timeout" => timeout = Some(parse_duration(&value("--timeout")?)?),
+            "--max-memory" => max_memory = Some(parse_bytes(&value("--max-memory")?)?),
             "--" => rest.extend(it.by_ref().cloned()),
             _ if file.is_none() => file = Some(PathBuf::from(a)),
             _ => rest.push(a.clone()),
@@ -131,6 +185,9 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let file = file.ok_or_else(|| anyhow!("run: missing FILE\n{USAGE}"))?;
     let mut config = Config::new();
     config.jit_threshold(threshold);
+    config
+        .consume_fuel(fuel.is_some())
+        .epoch_interruption(timeout.is_some());
     let engine = Engine::new(&config)?;
     let module = Module::from_file(&engine, &file)?;
 
@@ -156,14 +213,37 @@ fn run(args: &[String]) -> Result<ExitCode> {
         };
         wasi.preopened_dir(host, guest, DirPerms::all(), FilePerms::all())?;
     }
-    let mut store = Store::new(&engine, RunState { wasi: wasi.build() });
+    let mut limits = StoreLimitsBuilder::new();
+    if let Some(bytes) = max_memory {
+        limits = limits.memory_size(bytes);
+    }
+    let state = RunState {
+        wasi: wasi.build(),
+        limits: limits.build(),
+    };
+    let mut store = Store::new(&engine, state);
+    store.limiter(|s| &mut s.limits);
+    if let Some(fuel) = fuel {
+        store.set_fuel(fuel)?;
+    }
+    if let Some(timeout) = timeout {
+        // The deadline is one tick away; a timer thread makes that tick.
+        store.set_epoch_deadline(1);
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            engine.increment_epoch();
+        });
+    }
     let mut linker = Linker::new(&engine);
     linker.func_wrap("host", "print_i32", |x: i32| out!("{x}"))?;
     linker.func_wrap("host", "print_i64", |x: i64| out!("{x}"))?;
     linker.func_wrap("host", "print_f32", |x: f32| out!("{x}"))?;
     linker.func_wrap("host", "print_f64", |x: f64| out!("{x}"))?;
     gloam::wasi::add_to_linker(&mut linker, |s: &mut RunState| &mut s.wasi)?;
-    let instance = linker.instantiate(&mut store, &module)?;
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(|e| explain_limit(e, fuel, timeout, max_memory))?;
     let outcome = match invoke {
         // A WASI command: `_start` with the arguments as argv.
         None => match instance.get_func(&mut store, "_start") {
@@ -184,8 +264,36 @@ fn run(args: &[String]) -> Result<ExitCode> {
         Err(e) => match e.downcast_ref::<I32Exit>() {
             // What a Unix parent sees of exit(code): the low byte.
             Some(exit) => Ok(ExitCode::from(exit.0 as u8)),
-            None => Err(e),
+            None => Err(explain_limit(e, fuel, timeout, max_memory)),
         },
+    }
+}
+
+/// Adds which command-line limit stopped the program, if one did.
+fn explain_limit(
+    e: anyhow::Error,
+    fuel: Option<u64>,
+    timeout: Option<Duration>,
+    max_memory: Option<usize>,
+) -> anyhow::Error {
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => {
+            let fuel = fuel.unwrap_or(0);
+            e.context(format!("the program ran out of fuel (--fuel {fuel})"))
+        }
+        Some(Trap::Interrupt) => {
+            let t = timeout.unwrap_or_default();
+            e.context(format!(
+                "the program ran past its time limit (--timeout {t:?})"
+            ))
+        }
+        _ if max_memory.is_some() && format!("{e:#}").contains("exceeds memory limits") => {
+            let max = max_memory.unwrap_or(0);
+            e.context(format!(
+                "the program needs more memory than --max-memory {max} allows"
+            ))
+        }
+        _ => e,
     }
 }
 

@@ -111,9 +111,10 @@ impl Executor<'_> {
     pub(super) fn MemoryGrow(&mut self, dst: Dst, delta: Reg) -> Step {
         let m = self.memory_addr();
         let delta = self.get(delta) as u32 as u64;
-        let r = match self.store.memories[m].grow(delta) {
-            Some(old) => old as u32,
-            None => u32::MAX,
+        let r = match self.store.grow_memory(self.data, m as u32, delta) {
+            Ok(Some(old)) => old as u32,
+            Ok(None) => u32::MAX,
+            Err(e) => return Err(Exit::Error(e)),
         };
         self.refresh_memory();
         self.set(dst, r as u64);
@@ -197,9 +198,10 @@ impl Executor<'_> {
     pub(super) fn TableGrow(&mut self, dst: Dst, init: Reg, delta: Reg, table: u16) -> Step {
         let t = self.table_addr(table as u32);
         let (init, delta) = (self.get(init), self.get(delta) as u32 as u64);
-        let r = match self.store.tables[t].grow(delta, init) {
-            Some(old) => old as u32,
-            None => u32::MAX,
+        let r = match self.store.grow_table(self.data, t as u32, delta, init) {
+            Ok(Some(old)) => old as u32,
+            Ok(None) => u32::MAX,
+            Err(e) => return Err(Exit::Error(e)),
         };
         self.set(dst, r as u64);
         Ok(())

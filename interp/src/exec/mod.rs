@@ -11,6 +11,7 @@
 //! name in `handlers.rs`.
 
 mod handlers;
+mod limits;
 mod native;
 mod simd;
 #[cfg(all(
@@ -322,6 +323,9 @@ macro_rules! define_run {
 macro_rules! other_op {
     (hot ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {
         Hot::$name(&mut $h, $($a),*)
+    };
+    (limit ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {
+        $self.$name(&mut $h, $($a),*)
     };
     ( ; $self:ident, $h:ident, $name:ident, $($a:ident),*) => {{
         $h.save($self);

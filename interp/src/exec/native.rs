@@ -159,6 +159,9 @@ macro_rules! step_row {
     (hot ; $($rest:tt)*) => {
         Err(not_steppable())
     };
+    (limit ; $($rest:tt)*) => {
+        Err(not_steppable())
+    };
     ( ; $self:ident, $name:ident, $($a:ident),*) => {
         $self.$name($($a),*)
     };

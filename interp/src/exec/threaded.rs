@@ -541,7 +541,7 @@ macro_rules! define_threaded {
                 pub(super) unsafe fn run(ip: *const Slot, regs: *mut u64, mem: *mut u8, mem_len: usize, acc: u64, ex: &mut Executor<'_>) {
                     operands!(ip, $ot { $($of),* });
                     let mut h = hot(ip, regs, mem, mem_len);
-                    threaded_other!($($hot)? ; ex, h, $ot, $($of),*);
+                    threaded_other!($($hot)? ; ex, h, acc, $ot, $($of),*);
                     // SAFETY: continues with the next instruction (of the current code,
                     // which a call or return may have switched). `other` rows produce no
                     // accumulator value: `acc` passes through unread.
@@ -615,6 +615,7 @@ macro_rules! define_threaded {
 /// is in `ex.pending`.
 macro_rules! slow_fn {
     (hot ; $($rest:tt)*) => {};
+    (limit ; $($rest:tt)*) => {};
     ( ; $ot:ident, $($of:ident : $oft:ty),*) => {
         #[inline(never)]
         pub(super) fn slow(ex: &mut Executor<'_>, $($of: $oft),*) -> bool {
@@ -631,12 +632,21 @@ macro_rules! slow_fn {
 
 /// Runs an `other` handler in the threaded backend (see `other_op!` in `exec/mod.rs`).
 macro_rules! threaded_other {
-    (hot ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
+    (hot ; $ex:ident, $h:ident, $acc:ident, $name:ident, $($a:ident),*) => {
+        let _ = $acc;
         if let Err(exit) = Hot::$name(&mut $h, $($a),*) {
             return exit_with($h.ip, $ex, exit);
         }
     };
-    ( ; $ex:ident, $h:ident, $name:ident, $($a:ident),*) => {
+    (limit ; $ex:ident, $h:ident, $acc:ident, $name:ident, $($a:ident),*) => {
+        if !$name::fast($ex, $($a),*) {
+            // SAFETY: `h` is the state after this instruction; the slow path continues
+            // the dispatch from there (or leaves).
+            return unsafe { $name::slow($h.ip, $h.regs, $h.mem, $h.mem_len, $acc, $ex) };
+        }
+    };
+    ( ; $ex:ident, $h:ident, $acc:ident, $name:ident, $($a:ident),*) => {
+        let _ = $acc;
         $h.save($ex);
         if !$name::slow($ex, $($a),*) {
             return;
@@ -737,6 +747,111 @@ acc_others! {
 }
 
 crate::for_each_op!(define_threaded);
+
+// The `limit` rows (fuel and epoch checks, see `crate::limits`): an inlined fast check, and
+// a cold slow path with the handler signature, entered and left by tail calls, so the
+// fast path needs no stack frame. The portable dispatcher uses `exec/limits.rs`.
+
+impl op::ConsumeFuel {
+    #[inline(always)]
+    fn fast(ex: &mut Executor<'_>, amount: u32) -> bool {
+        let fuel = &mut ex.store.limits.vm.fuel;
+        match fuel.checked_sub(amount as u64) {
+            Some(left) => {
+                *fuel = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Out of fuel: leaves with the trap (nothing was charged).
+    #[cold]
+    #[inline(never)]
+    unsafe fn slow(
+        ip: *const Slot,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        _acc: u64,
+        ex: &mut Executor<'_>,
+    ) {
+        let h = Hot::new(core::ptr::null(), ip, regs, mem, mem_len);
+        h.save(ex);
+        ex.pending = Some(Exit::Trap(crate::Trap::OutOfFuel));
+    }
+}
+
+impl op::FuelEpoch {
+    #[inline(always)]
+    fn fast(ex: &mut Executor<'_>, amount: u32) -> bool {
+        op::CheckEpoch::fast(ex) && op::ConsumeFuel::fast(ex, amount)
+    }
+
+    /// The epoch deadline is reached or fuel is short: the epoch action first, then the
+    /// fuel charge (the fast path charged nothing).
+    #[cold]
+    #[inline(never)]
+    unsafe fn slow(
+        ip: *const Slot,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        acc: u64,
+        ex: &mut Executor<'_>,
+    ) {
+        let h = Hot::new(core::ptr::null(), ip, regs, mem, mem_len);
+        h.save(ex);
+        if !op::CheckEpoch::fast(ex)
+            && let Err(exit) = ex.epoch_deadline_reached()
+        {
+            ex.pending = Some(exit);
+            return;
+        }
+        // SAFETY: `ip - 1` is this instruction, a `FuelEpoch`.
+        let Instr::FuelEpoch { amount } = (unsafe { (*ip.sub(1)).instr }) else {
+            // SAFETY: as above; no other variant can be there.
+            unsafe { core::hint::unreachable_unchecked() }
+        };
+        if !op::ConsumeFuel::fast(ex, amount) {
+            ex.pending = Some(Exit::Trap(crate::Trap::OutOfFuel));
+            return;
+        }
+        let h = Hot::from_executor(ex);
+        // SAFETY: `h` describes the current frame, just reloaded.
+        unsafe { next(h, acc, ex) }
+    }
+}
+
+impl op::CheckEpoch {
+    #[inline(always)]
+    fn fast(ex: &mut Executor<'_>) -> bool {
+        ex.store.engine.epoch.get() < ex.store.limits.vm.epoch_deadline
+    }
+
+    /// At the deadline: runs the store's epoch action, then continues or leaves.
+    #[cold]
+    #[inline(never)]
+    unsafe fn slow(
+        ip: *const Slot,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        acc: u64,
+        ex: &mut Executor<'_>,
+    ) {
+        let h = Hot::new(core::ptr::null(), ip, regs, mem, mem_len);
+        h.save(ex);
+        if let Err(exit) = ex.epoch_deadline_reached() {
+            ex.pending = Some(exit);
+            return;
+        }
+        // The callback may have grown memory or moved the stack: reload.
+        let h = Hot::from_executor(ex);
+        // SAFETY: `h` describes the current frame, just reloaded.
+        unsafe { next(h, acc, ex) }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -176,6 +176,12 @@ pub(crate) struct Translator<'m> {
     /// until `finish` moves it to `temp_base + i`.
     consts: Vec<u64>,
     const_ids: hashbrown::HashMap<u64, u16>,
+    /// Emit `consume_fuel` at every fuel block (see `crate::limits`).
+    fuel: bool,
+    /// Emit `check_epoch` at the entry and at loop headers.
+    epoch: bool,
+    /// Index of the current fuel block's `consume_fuel`.
+    fuel_at: Option<usize>,
 }
 
 /// Placeholder cells for pooled constants count down from here.
@@ -230,6 +236,9 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         map_ids: hashbrown::HashMap::new(),
         consts: Vec::new(),
         const_ids: hashbrown::HashMap::new(),
+        fuel: module.consume_fuel,
+        epoch: module.epoch_interruption,
+        fuel_at: None,
     };
     t.ref_locals = t
         .local_types
@@ -250,6 +259,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         param_entries: Vec::new(),
         unreachable: false,
     });
+    t.block_head();
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let op = reader.read().map_err(|e| e.to_string())?;
@@ -260,6 +270,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
     }
     let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
     t.place_consts()?;
+    drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints);
     peephole(&mut t.code);
     Ok(CompiledFunc {
         #[cfg(all(
@@ -295,7 +306,49 @@ impl<'m> Translator<'m> {
             }
             return Ok(());
         }
+        if self.fuel && fuel_cost(&op) != 0 {
+            self.charge_fuel();
+        }
         self.visit_op(op)
+    }
+
+    // ---- fuel and epochs (see `crate::limits`) -----------------------------------------
+
+    /// Starts a fuel block here: a `consume_fuel` whose amount grows with every costing
+    /// operator translated until the next block starts.
+    fn fuel_block(&mut self) {
+        if self.fuel {
+            self.fuel_at = Some(self.emit(Instr::ConsumeFuel { amount: 0 }));
+        }
+    }
+
+    /// Adds one operator to the current fuel block.
+    fn charge_fuel(&mut self) {
+        if let Some(Instr::ConsumeFuel { amount } | Instr::FuelEpoch { amount }) =
+            self.fuel_at.and_then(|i| self.code.get_mut(i))
+        {
+            *amount = amount.saturating_add(1);
+        }
+    }
+
+    /// The head of a function or loop: an epoch check and a fuel block (fused into one
+    /// instruction when both are on).
+    fn block_head(&mut self) {
+        if self.epoch && self.fuel {
+            self.safepoint();
+            self.fuel_at = Some(self.emit(Instr::FuelEpoch { amount: 0 }));
+        } else {
+            self.epoch_check();
+            self.fuel_block();
+        }
+    }
+
+    /// Emits an epoch check (a safepoint: its callback may run a collection).
+    fn epoch_check(&mut self) {
+        if self.epoch {
+            self.safepoint();
+            self.emit(Instr::CheckEpoch {});
+        }
     }
 
     // ---- stack model -------------------------------------------------------------------
@@ -661,6 +714,11 @@ impl<'m> Translator<'m> {
             }
         }
         self.label();
+        // A loop's head is its epoch check and fuel block, so every back edge runs them.
+        let head = self.pc();
+        if kind == CtrlKind::Loop {
+            self.block_head();
+        }
         let base_home = self.home_at(height);
         let param_entries = self.stack[height..].to_vec();
         self.ctrl.push(Ctrl {
@@ -669,7 +727,7 @@ impl<'m> Translator<'m> {
             base_home,
             params,
             results,
-            head: self.pc(),
+            head,
             fixups: Vec::new(),
             else_fixup: None,
             param_entries,
@@ -717,6 +775,11 @@ impl<'m> Translator<'m> {
     /// left alone (it stays valid for the fall-through path).
     fn branch_copies(&mut self, depth: u32) -> R {
         let f = self.frame(depth)?;
+        if f.kind == CtrlKind::Func {
+            // A return: `emit_return` moves the values itself, from the homes the stack
+            // model records (copying them here would leave the model stale).
+            return Ok(());
+        }
         let n = f.label_types().len();
         let mut home = f.base_home;
         let start = self.stack.len() - n;
@@ -872,6 +935,7 @@ impl<'m> Translator<'m> {
             self.patch_here(skip);
         }
         self.label();
+        self.fuel_block();
         Ok(())
     }
 
@@ -925,6 +989,7 @@ impl<'m> Translator<'m> {
         };
         self.label();
         self.ctrl.last_mut().expect("if frame").else_fixup = Some(idx);
+        self.fuel_block();
         Ok(())
     }
 
@@ -956,6 +1021,7 @@ impl<'m> Translator<'m> {
         self.stack.truncate(h);
         self.stack.extend(entries);
         self.label();
+        self.fuel_block();
         Ok(())
     }
 
@@ -982,6 +1048,9 @@ impl<'m> Translator<'m> {
         }
         let c = self.ctrl.pop().expect("control frame");
         let pc = self.pc();
+        // A join point only if a branch lands here; after a plain fall-through (a loop's
+        // end, a block nothing branches to) the current fuel block goes on.
+        let joined = !c.fixups.is_empty() || c.else_fixup.is_some();
         let mut reachable = fallthrough || !c.fixups.is_empty();
         if let Some(idx) = c.else_fixup {
             // `if` without `else`: the false path falls through with the params (== results).
@@ -996,6 +1065,9 @@ impl<'m> Translator<'m> {
         if reachable {
             for ty in c.results {
                 self.push_temp(ty)?;
+            }
+            if joined {
+                self.fuel_block();
             }
         } else {
             self.set_unreachable();
@@ -1102,6 +1174,34 @@ impl<'m> Translator<'m> {
     }
 }
 
+/// Removes `consume_fuel 0` (fuel blocks without costing operators, e.g. between two
+/// `end`s), remapping branch targets and safepoints: a target that named a removed
+/// instruction now names the one after it, which is where execution went on anyway.
+fn drop_empty_fuel_blocks(code: &mut Vec<Instr>, safepoints: &mut [(u32, u32)]) {
+    let empty = |i: &Instr| matches!(i, Instr::ConsumeFuel { amount: 0 });
+    if !code.iter().any(empty) {
+        return;
+    }
+    // removed[i]: how many instructions before index i are removed.
+    let mut removed = Vec::with_capacity(code.len() + 1);
+    let mut n = 0u32;
+    for i in code.iter() {
+        removed.push(n);
+        n += empty(i) as u32;
+    }
+    removed.push(n);
+    let map = |t: u32| t - removed.get(t as usize).copied().unwrap_or(n);
+    for instr in code.iter_mut() {
+        if let Some(t) = instr.target() {
+            instr.set_target(Target(map(t.0)));
+        }
+    }
+    for sp in safepoints.iter_mut() {
+        sp.0 = map(sp.0);
+    }
+    code.retain(|i| !empty(i));
+}
+
 /// Cheap rewrites after translation (positions and jump targets do not change):
 /// - a `br` to another `br` jumps straight to the final target;
 /// - a `br` to a return becomes that return;
@@ -1134,6 +1234,21 @@ fn peephole(code: &mut [Instr]) {
         {
             code[pc] = Instr::Return1 { src };
         }
+    }
+}
+
+/// The fuel an operator costs (see `crate::limits`).
+fn fuel_cost(op: &Operator<'_>) -> u32 {
+    match op {
+        Operator::Nop
+        | Operator::Drop
+        | Operator::Block { .. }
+        | Operator::Loop { .. }
+        | Operator::Else
+        | Operator::End
+        | Operator::Unreachable
+        | Operator::Return => 0,
+        _ => 1,
     }
 }
 
