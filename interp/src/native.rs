@@ -149,6 +149,16 @@ pub trait CodeGen: Send + Sync {
         module: &crate::Module,
         func: &crate::translate::CompiledFunc,
     ) -> Result<NativeCode, String>;
+
+    /// Compiles several functions of `module` at once (one outcome each, in order), which
+    /// lets a code generator share executable memory and its setup across them.
+    fn compile_all(
+        &self,
+        module: &crate::Module,
+        funcs: &[&crate::translate::CompiledFunc],
+    ) -> Vec<Result<NativeCode, String>> {
+        funcs.iter().map(|f| self.compile(module, f)).collect()
+    }
 }
 
 /// Per-function tier-up state: a call counter and the native code once compiled (or why

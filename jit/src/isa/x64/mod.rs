@@ -8,15 +8,13 @@
 //! are out of line, after the function body.
 
 use crate::backend::{
-    Addr, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
+    Addr, Assembled, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
 };
 use crate::helpers::Helper;
-use dynasmrt::x64::Assembler;
-use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, dynasm};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
 use gloam_interp::Trap;
-use gloam_interp::native::{
-    NativeCode, NativeEntry, STATUS_RETURN, STATUS_STEP, STATUS_TRAP, offsets, trap_code,
-};
+use gloam_interp::native::{STATUS_RETURN, STATUS_STEP, STATUS_TRAP, offsets, trap_code};
 
 macro_rules! asm {
     ($ops:expr; $($t:tt)*) => {
@@ -30,7 +28,10 @@ fn cell(c: u16) -> i32 {
 }
 
 pub struct X64 {
-    ops: Assembler,
+    /// Assembles into a plain vector: the code is position-independent (relative jumps
+    /// and tables within the function, helper addresses as absolute immediates), and
+    /// `crate::link` copies a whole batch into one executable mapping.
+    ops: VecAssembler<X64Relocation>,
     exit: DynamicLabel,
     resume: Vec<(u32, AssemblyOffset)>,
     /// Out-of-line trap exits: `(label, status, pc)`; status 0: already in `eax`.
@@ -39,8 +40,9 @@ pub struct X64 {
 }
 
 impl X64 {
-    pub fn new() -> Result<X64, String> {
-        let mut ops = Assembler::new().map_err(|e| format!("cannot map code memory: {e}"))?;
+    /// A backend for a function of about `code_len` bytecode instructions.
+    pub fn new(code_len: usize) -> X64 {
+        let mut ops = VecAssembler::new_with_capacity(0, 64 + code_len * 12, 0, 0, 0, 0, 0);
         let exit = ops.new_dynamic_label();
         let (mem, mem_len, resume) = (
             offsets::MEM as i32,
@@ -62,13 +64,13 @@ impl X64 {
             ; mov r14, QWORD [r15 + mem_len]
             ; jmp QWORD [r15 + resume]
         );
-        Ok(X64 {
+        X64 {
             ops,
             exit,
             resume: Vec::new(),
             traps: Vec::new(),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
-        })
+        }
     }
 
     /// A label for an out-of-line exit with `trap` at `pc`.
@@ -656,7 +658,7 @@ impl Backend for X64 {
         }
     }
 
-    fn finish(mut self) -> Result<NativeCode, String> {
+    fn finish(mut self) -> Result<Assembled, String> {
         for (l, status, pc) in std::mem::take(&mut self.traps) {
             asm!(self.ops
                 ; =>l
@@ -677,22 +679,11 @@ impl Backend for X64 {
             ; ret
         );
         let X64 { ops, resume, .. } = self;
-        let buf = ops
+        let code = ops
             .finalize()
             .map_err(|_| "failed to assemble native code".to_string())?;
-        let size = buf.len();
-        let resume = resume
-            .into_iter()
-            .map(|(pc, off)| (pc, buf.ptr(off) as usize))
-            .collect();
-        // SAFETY: offset 0 is the entry stub emitted by `new`, which follows the
-        // `NativeEntry` convention (System V: VmCtx in rdi, frame base in rsi, status in
-        // eax; callee-saved registers restored by the one epilogue).
-        let entry: NativeEntry = unsafe { std::mem::transmute(buf.ptr(AssemblyOffset(0))) };
-        // SAFETY: the resume addresses were recorded at instruction boundaries where the
-        // frame cells hold the interpreter's state for that code index, and `buf` (kept
-        // alive by the `NativeCode`) holds the code.
-        Ok(unsafe { NativeCode::new(entry, resume, size, Box::new(buf)) })
+        let resume = resume.into_iter().map(|(pc, off)| (pc, off.0)).collect();
+        Ok(Assembled { code, resume })
     }
 }
 
