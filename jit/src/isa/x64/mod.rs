@@ -37,6 +37,11 @@ pub struct X64 {
     /// Out-of-line trap exits: `(label, status, pc)`; status 0: already in `eax`.
     traps: Vec<(DynamicLabel, u32, u32)>,
     popcnt: bool,
+    /// The cell whose whole value `rax` holds, if any: a one-register cache over the
+    /// frame that lets an instruction use the result of the one before it without
+    /// reloading it (cells are still always written). Valid only in straight-line code:
+    /// every label and resume point, and every method that does not maintain it, drops it.
+    rax: Option<u16>,
 }
 
 impl X64 {
@@ -70,6 +75,7 @@ impl X64 {
             resume: Vec::new(),
             traps: Vec::new(),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+            rax: None,
         }
     }
 
@@ -80,12 +86,22 @@ impl X64 {
         l
     }
 
-    /// `rax = cell a` at width `w` (zero-extended).
+    /// `rax = cell a` at width `w` (zero-extended). Skipped when `rax` holds the cell already: its low 32 bits are the `W32` value,
+    /// and `W32` users read only `eax`.
     fn load_a(&mut self, w: Width, a: u16) {
-        let a = cell(a);
+        if self.rax == Some(a) {
+            return;
+        }
+        let c = cell(a);
         match w {
-            Width::W32 => asm!(self.ops ; mov eax, DWORD [r12 + a]),
-            Width::W64 => asm!(self.ops ; mov rax, QWORD [r12 + a]),
+            Width::W32 => {
+                asm!(self.ops ; mov eax, DWORD [r12 + c]);
+                self.rax = None;
+            }
+            Width::W64 => {
+                asm!(self.ops ; mov rax, QWORD [r12 + c]);
+                self.rax = Some(a);
+            }
         }
     }
 
@@ -99,9 +115,11 @@ impl X64 {
         }
     }
 
+    /// Writes `rax` to cell `dst`, which `rax` then caches.
     fn store_rax(&mut self, dst: u16) {
         let d = cell(dst);
         asm!(self.ops ; mov QWORD [r12 + d], rax);
+        self.rax = Some(dst);
     }
 
     /// `al = cond` from the flags, then `cell dst = al` (zero-extended).
@@ -181,20 +199,24 @@ impl Backend for X64 {
     }
 
     fn bind(&mut self, label: DynamicLabel) {
+        self.rax = None;
         asm!(self.ops ; =>label);
     }
 
     fn resume_point(&mut self, pc: u32) {
+        self.rax = None;
         let at = self.ops.offset();
         self.resume.push((pc, at));
     }
 
     fn copy(&mut self, dst: u16, src: u16) {
+        self.rax = None;
         asm!(self.ops ; mov rax, QWORD [r12 + cell(src)]);
         self.store_rax(dst);
     }
 
     fn constant(&mut self, dst: u16, bits: u64) {
+        self.rax = None;
         let d = cell(dst);
         let v = bits as i64;
         if v == v as i32 as i64 {
@@ -284,6 +306,7 @@ impl Backend for X64 {
     }
 
     fn int_unop(&mut self, w: Width, op: IntUnOp, dst: u16, src: u16) -> bool {
+        self.rax = None;
         let s = cell(src);
         use IntUnOp::*;
         use Width::*;
@@ -323,6 +346,7 @@ impl Backend for X64 {
     }
 
     fn int_div(&mut self, w: Width, op: DivOp, dst: u16, a: u16, b: u16, pc: u32) {
+        self.rax = None;
         let by_zero = self.trap_label(Trap::IntegerDivisionByZero, pc);
         let (a, b) = (cell(a), cell(b));
         let done = self.ops.new_dynamic_label();
@@ -411,6 +435,7 @@ impl Backend for X64 {
     }
 
     fn select(&mut self, dst: u16, cond: u16, a: u16, b: u16) {
+        self.rax = None;
         asm!(self.ops
             ; mov rax, QWORD [r12 + cell(a)]
             ; cmp DWORD [r12 + cell(cond)], 0
@@ -420,10 +445,12 @@ impl Backend for X64 {
     }
 
     fn jump(&mut self, target: DynamicLabel) {
+        self.rax = None;
         asm!(self.ops ; jmp =>target);
     }
 
     fn br_if(&mut self, cond: u16, nonzero: bool, target: DynamicLabel) {
+        self.rax = None;
         asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
         if nonzero {
             asm!(self.ops ; jne =>target);
@@ -439,6 +466,7 @@ impl Backend for X64 {
     }
 
     fn br_table(&mut self, index: u16, targets: &[DynamicLabel]) {
+        self.rax = None;
         let (default, cases) = targets.split_last().expect("br_table has a default");
         asm!(self.ops ; mov eax, DWORD [r12 + cell(index)]);
         if cases.len() < 4 {
@@ -471,6 +499,7 @@ impl Backend for X64 {
     }
 
     fn load(&mut self, l: Load, dst: u16, addr: Addr, pc: u32) {
+        self.rax = None;
         self.address(l.bytes, addr, pc);
         match (l.bytes, l.signed, l.width) {
             (1, false, _) => asm!(self.ops ; movzx eax, BYTE [r13 + rax]),
@@ -487,6 +516,7 @@ impl Backend for X64 {
     }
 
     fn store(&mut self, bytes: u8, addr: Addr, val: u16, pc: u32) {
+        self.rax = None;
         self.address(bytes, addr, pc);
         asm!(self.ops ; mov rcx, QWORD [r12 + cell(val)]);
         match bytes {
@@ -498,12 +528,14 @@ impl Backend for X64 {
     }
 
     fn global_get(&mut self, dst: u16, global: u32) {
+        self.rax = None;
         self.global_addr(global);
         asm!(self.ops ; mov rax, QWORD [rax + offsets::GLOBAL_VALUE as i32]);
         self.store_rax(dst);
     }
 
     fn global_set(&mut self, src: u16, global: u32) {
+        self.rax = None;
         self.global_addr(global);
         asm!(self.ops
             ; mov rcx, QWORD [r12 + cell(src)]
@@ -512,6 +544,7 @@ impl Backend for X64 {
     }
 
     fn ret(&mut self, start: u16, len: u32) {
+        self.rax = None;
         if start != 0 {
             for i in 0..len {
                 let (from, to) = (cell(start) + 8 * i as i32, 8 * i as i32);
@@ -525,6 +558,7 @@ impl Backend for X64 {
     }
 
     fn step(&mut self, pc: u32) {
+        self.rax = None;
         asm!(self.ops
             ; mov DWORD [r15 + offsets::EXIT_PC as i32], pc as i32
             ; mov eax, STATUS_STEP as i32
@@ -533,11 +567,13 @@ impl Backend for X64 {
     }
 
     fn trap(&mut self, trap: Trap, pc: u32) {
+        self.rax = None;
         let l = self.trap_label(trap, pc);
         asm!(self.ops ; jmp =>l);
     }
 
     fn float_op(&mut self, w: Width, op: FloatOp, dst: u16, a: u16, b: u16) {
+        self.rax = None;
         let (a, b) = (cell(a), cell(b));
         match w {
             Width::W32 => {
@@ -563,6 +599,7 @@ impl Backend for X64 {
     }
 
     fn float_cmp(&mut self, w: Width, c: FloatCond, dst: u16, a: u16, b: u16) {
+        self.rax = None;
         // `x < y` is `y > x`: with the operands swapped, `seta`/`setae` are false on
         // unordered (CF = ZF = PF = 1), as wasm wants.
         let (x, y) = match c {
@@ -588,6 +625,7 @@ impl Backend for X64 {
     }
 
     fn float_sqrt(&mut self, w: Width, dst: u16, src: u16) {
+        self.rax = None;
         let s = cell(src);
         match w {
             Width::W32 => asm!(self.ops ; sqrtss xmm0, DWORD [r12 + s]),
@@ -597,6 +635,7 @@ impl Backend for X64 {
     }
 
     fn int_to_float(&mut self, from: Width, signed: bool, to: Width, dst: u16, src: u16) -> bool {
+        self.rax = None;
         let s = cell(src);
         // A u32 converts exactly as the non-negative i64 it zero-extends to.
         match (from, signed) {
@@ -614,6 +653,7 @@ impl Backend for X64 {
     }
 
     fn float_convert(&mut self, to: Width, dst: u16, src: u16) {
+        self.rax = None;
         let s = cell(src);
         match to {
             Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, QWORD [r12 + s]),
@@ -623,6 +663,7 @@ impl Backend for X64 {
     }
 
     fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32) {
+        self.rax = None;
         let (d, a, b) = (cell(dst), cell(a), cell(b));
         // rsp is 16-byte aligned in native code (see `new`), as the call needs; the
         // pinned registers are callee-saved, and no value lives in a scratch register.
