@@ -167,10 +167,15 @@ impl X64 {
 
     /// `rax = effective address` of a `bytes`-wide access, or a jump to an out-of-bounds
     /// trap. The address is the u32 in `addr` plus `offset`, checked against `r14`.
-    fn address(&mut self, bytes: u8, addr: Addr, pc: u32) {
+    /// `cached` is the cell `rax` held before (it is clobbered here).
+    fn address(&mut self, bytes: u8, addr: Addr, pc: u32, cached: Option<u16>) {
         let oob = self.trap_label(Trap::MemoryOutOfBounds, pc);
         let offset = addr.offset;
-        asm!(self.ops ; mov eax, DWORD [r12 + cell(addr.base)]);
+        if cached == Some(addr.base) {
+            asm!(self.ops ; mov eax, eax);
+        } else {
+            asm!(self.ops ; mov eax, DWORD [r12 + cell(addr.base)]);
+        }
         if addr.add != 0 {
             // A 32-bit add wraps like the fused `i32.add` and zero-extends into `rax`.
             asm!(self.ops ; add eax, addr.add as i32);
@@ -450,8 +455,12 @@ impl Backend for X64 {
     }
 
     fn br_if(&mut self, cond: u16, nonzero: bool, target: DynamicLabel) {
-        self.rax = None;
-        asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
+        // `rax` stays as it is (the target's label drops the cache there).
+        if self.rax == Some(cond) {
+            asm!(self.ops ; test eax, eax);
+        } else {
+            asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
+        }
         if nonzero {
             asm!(self.ops ; jne =>target);
         } else {
@@ -499,8 +508,8 @@ impl Backend for X64 {
     }
 
     fn load(&mut self, l: Load, dst: u16, addr: Addr, pc: u32) {
-        self.rax = None;
-        self.address(l.bytes, addr, pc);
+        let cached = self.rax.take();
+        self.address(l.bytes, addr, pc, cached);
         match (l.bytes, l.signed, l.width) {
             (1, false, _) => asm!(self.ops ; movzx eax, BYTE [r13 + rax]),
             (1, true, Width::W32) => asm!(self.ops ; movsx eax, BYTE [r13 + rax]),
@@ -516,14 +525,20 @@ impl Backend for X64 {
     }
 
     fn store(&mut self, bytes: u8, addr: Addr, val: u16, pc: u32) {
-        self.rax = None;
-        self.address(bytes, addr, pc);
-        asm!(self.ops ; mov rcx, QWORD [r12 + cell(val)]);
+        let cached = self.rax.take();
+        // The value goes in rdx (`address` uses rax and rcx).
+        if cached == Some(val) {
+            asm!(self.ops ; mov rdx, rax);
+        }
+        self.address(bytes, addr, pc, cached);
+        if cached != Some(val) {
+            asm!(self.ops ; mov rdx, QWORD [r12 + cell(val)]);
+        }
         match bytes {
-            1 => asm!(self.ops ; mov BYTE [r13 + rax], cl),
-            2 => asm!(self.ops ; mov WORD [r13 + rax], cx),
-            4 => asm!(self.ops ; mov DWORD [r13 + rax], ecx),
-            _ => asm!(self.ops ; mov QWORD [r13 + rax], rcx),
+            1 => asm!(self.ops ; mov BYTE [r13 + rax], dl),
+            2 => asm!(self.ops ; mov WORD [r13 + rax], dx),
+            4 => asm!(self.ops ; mov DWORD [r13 + rax], edx),
+            _ => asm!(self.ops ; mov QWORD [r13 + rax], rdx),
         }
     }
 
