@@ -232,9 +232,15 @@ impl Backend for X64 {
     }
 
     fn int_op(&mut self, w: Width, op: IntOp, dst: u16, a: u16, b: Rhs) {
-        self.load_a(w, a);
         use IntOp::*;
         use Width::*;
+        if let Some(b) = self.cached_rhs(a, b)
+            && matches!(op, Add | Mul | And | Or | Xor)
+        {
+            // Commutative, and `rax` holds the right operand: compute `b op a`.
+            return self.int_op(w, op, dst, b, Rhs::Cell(a));
+        }
+        self.load_a(w, a);
         match b {
             Rhs::Cell(b) => {
                 let b = cell(b);
@@ -305,6 +311,9 @@ impl Backend for X64 {
     }
 
     fn int_cmp(&mut self, w: Width, c: Cond, dst: u16, a: u16, b: Rhs) {
+        if let Some(b) = self.cached_rhs(a, b) {
+            return self.int_cmp(w, swapped(c), dst, b, Rhs::Cell(a));
+        }
         self.load_a(w, a);
         self.cmp_rhs(w, b);
         self.set_cond(c, dst);
@@ -469,6 +478,9 @@ impl Backend for X64 {
     }
 
     fn br_cmp(&mut self, w: Width, c: Cond, a: u16, b: Rhs, target: DynamicLabel) {
+        if let Some(b) = self.cached_rhs(a, b) {
+            return self.br_cmp(w, swapped(c), b, Rhs::Cell(a), target);
+        }
         self.load_a(w, a);
         self.cmp_rhs(w, b);
         self.jcc(c, target);
@@ -744,6 +756,15 @@ impl Backend for X64 {
 }
 
 impl X64 {
+    /// The right operand's cell if `rax` caches it and not the left one `a` (then a
+    /// commutative operation or a compare can swap its operands to use it).
+    fn cached_rhs(&self, a: u16, b: Rhs) -> Option<u16> {
+        match b {
+            Rhs::Cell(b) if self.rax == Some(b) && b != a => Some(b),
+            _ => None,
+        }
+    }
+
     /// `rax = &globals[inst_globals[global]]`.
     fn global_addr(&mut self, global: u32) {
         let idx = (global as i32).wrapping_mul(4);
@@ -753,5 +774,21 @@ impl X64 {
             ; imul rax, rax, offsets::GLOBAL_SIZE as i32
             ; add rax, QWORD [r15 + offsets::GLOBALS as i32]
         );
+    }
+}
+
+/// The condition that holds for `(b, a)` when `c` holds for `(a, b)`.
+fn swapped(c: Cond) -> Cond {
+    match c {
+        Cond::Eq => Cond::Eq,
+        Cond::Ne => Cond::Ne,
+        Cond::LtS => Cond::GtS,
+        Cond::GtS => Cond::LtS,
+        Cond::LeS => Cond::GeS,
+        Cond::GeS => Cond::LeS,
+        Cond::LtU => Cond::GtU,
+        Cond::GtU => Cond::LtU,
+        Cond::LeU => Cond::GeU,
+        Cond::GeU => Cond::LeU,
     }
 }
