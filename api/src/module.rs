@@ -146,16 +146,22 @@ impl Module {
             .as_ref()
             .ok_or_else(|| anyhow!("the engine has no JIT (set Config::jit_threshold)"))?;
         let m = &*self.inner;
+        // One batch for the functions not compiled yet, so they share executable memory.
+        let funcs: Vec<_> = (0..m.num_defined_funcs())
+            .filter_map(|def| m.code(def).ok())
+            .filter(|f| f.jit.outcome().is_none())
+            .collect();
+        for (f, native) in funcs.iter().zip(codegen.compile_all(m, &funcs)) {
+            f.jit.compile_with(|| native);
+        }
         let mut out = Vec::new();
         for def in 0..m.num_defined_funcs() {
             let func_index = m.num_imported_funcs + def;
             let result = match m.code(def) {
-                Ok(f) => match f.jit.compile_with(|| codegen.compile(m, f)) {
-                    Some(n) => Ok(n.size()),
-                    None => Err(match f.jit.outcome() {
-                        Some(Err(e)) => e.clone(),
-                        _ => "not compiled".to_string(),
-                    }),
+                Ok(f) => match f.jit.outcome() {
+                    Some(Ok(n)) => Ok(n.size()),
+                    Some(Err(e)) => Err(e.clone()),
+                    None => Err("not compiled".to_string()),
                 },
                 Err(e) => Err(format!("translation failed: {e}")),
             };

@@ -90,6 +90,10 @@ pub struct NativeCode {
     /// `(code index, native address)` of every place execution can start, sorted by code
     /// index: 0 (the function start) and the instruction after every step exit.
     resume: Box<[(u32, usize)]>,
+    /// For each code index up to the last resume point, its index in `resume` (`u32::MAX`
+    /// for none): the executor looks a resume address up on every step exit and return of
+    /// a native frame, and a binary search there mispredicts when returns alternate.
+    by_pc: Box<[u32]>,
     /// Bytes of machine code.
     size: usize,
     /// Keeps the executable memory alive.
@@ -111,9 +115,16 @@ impl NativeCode {
         owner: Box<dyn Any + Send + Sync>,
     ) -> NativeCode {
         resume.sort_unstable_by_key(|&(pc, _)| pc);
+        resume.dedup_by_key(|&mut (pc, _)| pc);
+        let len = resume.last().map_or(0, |&(pc, _)| pc as usize + 1);
+        let mut by_pc = vec![u32::MAX; len];
+        for (i, &(pc, _)) in resume.iter().enumerate() {
+            by_pc[pc as usize] = i as u32;
+        }
         NativeCode {
             entry,
             resume: resume.into_boxed_slice(),
+            by_pc: by_pc.into_boxed_slice(),
             size,
             _owner: owner,
         }
@@ -122,8 +133,8 @@ impl NativeCode {
     /// The native address at which to continue the frame at code index `pc`.
     #[inline]
     pub fn resume_addr(&self, pc: u32) -> Option<usize> {
-        let i = self.resume.binary_search_by_key(&pc, |&(p, _)| p).ok()?;
-        Some(self.resume[i].1)
+        let i = *self.by_pc.get(pc as usize)?;
+        self.resume.get(i as usize).map(|&(_, addr)| addr)
     }
 
     pub fn entry(&self) -> NativeEntry {
@@ -149,6 +160,16 @@ pub trait CodeGen: Send + Sync {
         module: &crate::Module,
         func: &crate::translate::CompiledFunc,
     ) -> Result<NativeCode, String>;
+
+    /// Compiles several functions of `module` at once (one outcome each, in order), which
+    /// lets a code generator share executable memory and its setup across them.
+    fn compile_all(
+        &self,
+        module: &crate::Module,
+        funcs: &[&crate::translate::CompiledFunc],
+    ) -> Vec<Result<NativeCode, String>> {
+        funcs.iter().map(|f| self.compile(module, f)).collect()
+    }
 }
 
 /// Per-function tier-up state: a call counter and the native code once compiled (or why

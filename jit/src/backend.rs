@@ -8,7 +8,6 @@
 
 use crate::helpers::Helper;
 use gloam_interp::Trap;
-use gloam_interp::native::NativeCode;
 
 /// Operand width of an integer operation.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -173,6 +172,16 @@ pub trait Backend {
     /// a trapping helper's trap exits with `pc`.
     fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32);
 
-    /// Assembles the code into executable memory.
-    fn finish(self) -> Result<NativeCode, String>;
+    /// Assembles the code (position-independent, entry at offset 0), to be placed in
+    /// executable memory by [`crate::link`].
+    fn finish(self) -> Result<Assembled, String>;
+}
+
+/// One function's machine code before it is placed in executable memory.
+#[derive(Debug)]
+pub struct Assembled {
+    /// The code; it runs at any address (16-byte aligned), its entry stub at offset 0.
+    pub code: Vec<u8>,
+    /// `(code index, byte offset)` of every resume point.
+    pub resume: Vec<(u32, usize)>,
 }

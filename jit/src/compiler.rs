@@ -34,7 +34,7 @@ pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String>
                 }
             }
         }
-        if let Some(t) = instr.target() {
+        if let Some(t) = branch_target(instr) {
             let slot = labels
                 .get_mut(t.0 as usize)
                 .ok_or_else(|| format!("branch target {} out of range", t.0))?;
@@ -101,6 +101,17 @@ pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// The branch target of `instr`, if it has one: the same as `Instr::target`, without its
+/// walk over every operand (this runs once per instruction on every compile).
+fn branch_target(instr: &Instr) -> Option<gloam_interp::ops::Target> {
+    match *instr {
+        Instr::Br { target } | Instr::BrIfNez { target, .. } | Instr::BrIfEqz { target, .. } => {
+            Some(target)
+        }
+        _ => br_cmp(instr).map(|(.., t)| t),
+    }
 }
 
 /// Lowers a plain data instruction; `Ok(false)` if `instr` is not one.

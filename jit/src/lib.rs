@@ -14,6 +14,8 @@ pub mod backend;
 pub mod compiler;
 pub mod helpers;
 #[cfg(all(target_arch = "x86_64", unix))]
+mod link;
+#[cfg(all(target_arch = "x86_64", unix))]
 mod isa {
     pub mod x64;
 }
@@ -34,21 +36,53 @@ impl CodeGen for Jit {
     fn compile(&self, _module: &Module, func: &CompiledFunc) -> Result<NativeCode, String> {
         compile(func)
     }
+
+    fn compile_all(
+        &self,
+        _module: &Module,
+        funcs: &[&CompiledFunc],
+    ) -> Vec<Result<NativeCode, String>> {
+        compile_batch(funcs)
+    }
 }
 
 /// Compiles one function to native code, or says why it cannot.
 pub fn compile(func: &CompiledFunc) -> Result<NativeCode, String> {
+    compile_batch(&[func])
+        .pop()
+        .unwrap_or_else(|| Err("no JIT backend for this target".into()))
+}
+
+/// Compiles `funcs` into shared executable mappings (each made executable once, W^X), one
+/// outcome per function in order.
+pub fn compile_batch(funcs: &[&CompiledFunc]) -> Vec<Result<NativeCode, String>> {
     #[cfg(all(target_arch = "x86_64", unix))]
     {
         use backend::Backend;
-        let mut b = isa::x64::X64::new()?;
-        compiler::compile(&mut b, func)?;
-        b.finish()
+        // Link every `LINK_CHUNK` bytes of code: few mappings, and little assembled code
+        // held on the heap at once.
+        let mut out = Vec::with_capacity(funcs.len());
+        let mut pending = Vec::new();
+        let mut pending_bytes = 0;
+        for func in funcs {
+            let mut b = isa::x64::X64::new(func.code.len());
+            let a = compiler::compile(&mut b, func).and_then(|()| b.finish());
+            pending_bytes += a.as_ref().map_or(0, |a| a.code.len());
+            pending.push(a);
+            if pending_bytes >= link::LINK_CHUNK {
+                out.extend(link::link(std::mem::take(&mut pending)));
+                pending_bytes = 0;
+            }
+        }
+        out.extend(link::link(pending));
+        out
     }
     #[cfg(not(all(target_arch = "x86_64", unix)))]
     {
-        let _ = func;
-        Err("no JIT backend for this target".into())
+        funcs
+            .iter()
+            .map(|_| Err("no JIT backend for this target".into()))
+            .collect()
     }
 }
 

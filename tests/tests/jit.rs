@@ -359,3 +359,57 @@ fn bench_kernels_agree_across_tiers() {
     }
     assert!(checked >= 8, "only {checked} kernels found");
 }
+
+#[test]
+fn batch_compiled_functions_share_memory_and_run() {
+    if !Config::jit_available() {
+        return;
+    }
+    // `jit_compile_all` links a module's functions into shared executable memory: every
+    // function must run at its own place, also when one in the middle of the batch cannot
+    // be compiled (it takes no space) and when functions call each other.
+    let mut wat = String::from("(module\n");
+    for i in 0..40 {
+        wat += &format!(
+            "(func (export \"f{i}\") (param i32) (result i32)
+               (i32.add (i32.mul (local.get 0) (i32.const {m})) (i32.const {i})))\n",
+            m = i + 2
+        );
+        if i == 20 {
+            wat += "(func (export \"simd\") (param i32) (result i32)
+               (i32x4.extract_lane 1 (i32x4.splat (local.get 0))))\n";
+        }
+    }
+    wat += "(func (export \"chain\") (param i32) (result i32)
+               (call 0 (call 39 (call 21 (local.get 0)))))\n)";
+    let engine = engine(Some(0));
+    let module = Module::new(&engine, &wat).unwrap();
+    let outcomes = module.jit_compile_all().unwrap();
+    assert_eq!(outcomes.len(), 42);
+    for (i, o) in outcomes.iter().enumerate() {
+        if i == 21 {
+            assert_eq!(o.result, Err("unsupported: i32x4.splat".to_string()));
+        } else {
+            assert!(matches!(o.result, Ok(n) if n > 0), "{i}: {:?}", o.result);
+        }
+    }
+    // A second call compiles nothing new and reports the same.
+    assert_eq!(module.jit_compile_all().unwrap(), outcomes);
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    for i in 0..40 {
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut store, &format!("f{i}"))
+            .unwrap();
+        assert_eq!(f.call(&mut store, 7).unwrap(), 7 * (i + 2) + i, "f{i}");
+    }
+    let simd = instance
+        .get_typed_func::<i32, i32>(&mut store, "simd")
+        .unwrap();
+    assert_eq!(simd.call(&mut store, 5).unwrap(), 5);
+    let chain = instance
+        .get_typed_func::<i32, i32>(&mut store, "chain")
+        .unwrap();
+    // f21 is the SIMD function (index 21): 3 -> 3; f38 (index 39): 3 * 40 + 38; f0: * 2.
+    assert_eq!(chain.call(&mut store, 3).unwrap(), (3 * 40 + 38) * 2);
+}

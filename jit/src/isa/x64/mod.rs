@@ -8,15 +8,13 @@
 //! are out of line, after the function body.
 
 use crate::backend::{
-    Addr, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
+    Addr, Assembled, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
 };
 use crate::helpers::Helper;
-use dynasmrt::x64::Assembler;
-use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, dynasm};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
 use gloam_interp::Trap;
-use gloam_interp::native::{
-    NativeCode, NativeEntry, STATUS_RETURN, STATUS_STEP, STATUS_TRAP, offsets, trap_code,
-};
+use gloam_interp::native::{STATUS_RETURN, STATUS_STEP, STATUS_TRAP, offsets, trap_code};
 
 macro_rules! asm {
     ($ops:expr; $($t:tt)*) => {
@@ -30,17 +28,26 @@ fn cell(c: u16) -> i32 {
 }
 
 pub struct X64 {
-    ops: Assembler,
+    /// Assembles into a plain vector: the code is position-independent (relative jumps
+    /// and tables within the function, helper addresses as absolute immediates), and
+    /// `crate::link` copies a whole batch into one executable mapping.
+    ops: VecAssembler<X64Relocation>,
     exit: DynamicLabel,
     resume: Vec<(u32, AssemblyOffset)>,
     /// Out-of-line trap exits: `(label, status, pc)`; status 0: already in `eax`.
     traps: Vec<(DynamicLabel, u32, u32)>,
     popcnt: bool,
+    /// The cell whose whole value `rax` holds, if any: a one-register cache over the
+    /// frame that lets an instruction use the result of the one before it without
+    /// reloading it (cells are still always written). Valid only in straight-line code:
+    /// every label and resume point, and every method that does not maintain it, drops it.
+    rax: Option<u16>,
 }
 
 impl X64 {
-    pub fn new() -> Result<X64, String> {
-        let mut ops = Assembler::new().map_err(|e| format!("cannot map code memory: {e}"))?;
+    /// A backend for a function of about `code_len` bytecode instructions.
+    pub fn new(code_len: usize) -> X64 {
+        let mut ops = VecAssembler::new_with_capacity(0, 64 + code_len * 12, 0, 0, 0, 0, 0);
         let exit = ops.new_dynamic_label();
         let (mem, mem_len, resume) = (
             offsets::MEM as i32,
@@ -62,13 +69,14 @@ impl X64 {
             ; mov r14, QWORD [r15 + mem_len]
             ; jmp QWORD [r15 + resume]
         );
-        Ok(X64 {
+        X64 {
             ops,
             exit,
             resume: Vec::new(),
             traps: Vec::new(),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
-        })
+            rax: None,
+        }
     }
 
     /// A label for an out-of-line exit with `trap` at `pc`.
@@ -78,12 +86,22 @@ impl X64 {
         l
     }
 
-    /// `rax = cell a` at width `w` (zero-extended).
+    /// `rax = cell a` at width `w` (zero-extended). Skipped when `rax` holds the cell already: its low 32 bits are the `W32` value,
+    /// and `W32` users read only `eax`.
     fn load_a(&mut self, w: Width, a: u16) {
-        let a = cell(a);
+        if self.rax == Some(a) {
+            return;
+        }
+        let c = cell(a);
         match w {
-            Width::W32 => asm!(self.ops ; mov eax, DWORD [r12 + a]),
-            Width::W64 => asm!(self.ops ; mov rax, QWORD [r12 + a]),
+            Width::W32 => {
+                asm!(self.ops ; mov eax, DWORD [r12 + c]);
+                self.rax = None;
+            }
+            Width::W64 => {
+                asm!(self.ops ; mov rax, QWORD [r12 + c]);
+                self.rax = Some(a);
+            }
         }
     }
 
@@ -97,9 +115,11 @@ impl X64 {
         }
     }
 
+    /// Writes `rax` to cell `dst`, which `rax` then caches.
     fn store_rax(&mut self, dst: u16) {
         let d = cell(dst);
         asm!(self.ops ; mov QWORD [r12 + d], rax);
+        self.rax = Some(dst);
     }
 
     /// `al = cond` from the flags, then `cell dst = al` (zero-extended).
@@ -147,10 +167,15 @@ impl X64 {
 
     /// `rax = effective address` of a `bytes`-wide access, or a jump to an out-of-bounds
     /// trap. The address is the u32 in `addr` plus `offset`, checked against `r14`.
-    fn address(&mut self, bytes: u8, addr: Addr, pc: u32) {
+    /// `cached` is the cell `rax` held before (it is clobbered here).
+    fn address(&mut self, bytes: u8, addr: Addr, pc: u32, cached: Option<u16>) {
         let oob = self.trap_label(Trap::MemoryOutOfBounds, pc);
         let offset = addr.offset;
-        asm!(self.ops ; mov eax, DWORD [r12 + cell(addr.base)]);
+        if cached == Some(addr.base) {
+            asm!(self.ops ; mov eax, eax);
+        } else {
+            asm!(self.ops ; mov eax, DWORD [r12 + cell(addr.base)]);
+        }
         if addr.add != 0 {
             // A 32-bit add wraps like the fused `i32.add` and zero-extends into `rax`.
             asm!(self.ops ; add eax, addr.add as i32);
@@ -179,20 +204,24 @@ impl Backend for X64 {
     }
 
     fn bind(&mut self, label: DynamicLabel) {
+        self.rax = None;
         asm!(self.ops ; =>label);
     }
 
     fn resume_point(&mut self, pc: u32) {
+        self.rax = None;
         let at = self.ops.offset();
         self.resume.push((pc, at));
     }
 
     fn copy(&mut self, dst: u16, src: u16) {
+        self.rax = None;
         asm!(self.ops ; mov rax, QWORD [r12 + cell(src)]);
         self.store_rax(dst);
     }
 
     fn constant(&mut self, dst: u16, bits: u64) {
+        self.rax = None;
         let d = cell(dst);
         let v = bits as i64;
         if v == v as i32 as i64 {
@@ -203,9 +232,15 @@ impl Backend for X64 {
     }
 
     fn int_op(&mut self, w: Width, op: IntOp, dst: u16, a: u16, b: Rhs) {
-        self.load_a(w, a);
         use IntOp::*;
         use Width::*;
+        if let Some(b) = self.cached_rhs(a, b)
+            && matches!(op, Add | Mul | And | Or | Xor)
+        {
+            // Commutative, and `rax` holds the right operand: compute `b op a`.
+            return self.int_op(w, op, dst, b, Rhs::Cell(a));
+        }
+        self.load_a(w, a);
         match b {
             Rhs::Cell(b) => {
                 let b = cell(b);
@@ -276,12 +311,16 @@ impl Backend for X64 {
     }
 
     fn int_cmp(&mut self, w: Width, c: Cond, dst: u16, a: u16, b: Rhs) {
+        if let Some(b) = self.cached_rhs(a, b) {
+            return self.int_cmp(w, swapped(c), dst, b, Rhs::Cell(a));
+        }
         self.load_a(w, a);
         self.cmp_rhs(w, b);
         self.set_cond(c, dst);
     }
 
     fn int_unop(&mut self, w: Width, op: IntUnOp, dst: u16, src: u16) -> bool {
+        self.rax = None;
         let s = cell(src);
         use IntUnOp::*;
         use Width::*;
@@ -321,6 +360,7 @@ impl Backend for X64 {
     }
 
     fn int_div(&mut self, w: Width, op: DivOp, dst: u16, a: u16, b: u16, pc: u32) {
+        self.rax = None;
         let by_zero = self.trap_label(Trap::IntegerDivisionByZero, pc);
         let (a, b) = (cell(a), cell(b));
         let done = self.ops.new_dynamic_label();
@@ -409,6 +449,7 @@ impl Backend for X64 {
     }
 
     fn select(&mut self, dst: u16, cond: u16, a: u16, b: u16) {
+        self.rax = None;
         asm!(self.ops
             ; mov rax, QWORD [r12 + cell(a)]
             ; cmp DWORD [r12 + cell(cond)], 0
@@ -418,11 +459,17 @@ impl Backend for X64 {
     }
 
     fn jump(&mut self, target: DynamicLabel) {
+        self.rax = None;
         asm!(self.ops ; jmp =>target);
     }
 
     fn br_if(&mut self, cond: u16, nonzero: bool, target: DynamicLabel) {
-        asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
+        // `rax` stays as it is (the target's label drops the cache there).
+        if self.rax == Some(cond) {
+            asm!(self.ops ; test eax, eax);
+        } else {
+            asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
+        }
         if nonzero {
             asm!(self.ops ; jne =>target);
         } else {
@@ -431,12 +478,16 @@ impl Backend for X64 {
     }
 
     fn br_cmp(&mut self, w: Width, c: Cond, a: u16, b: Rhs, target: DynamicLabel) {
+        if let Some(b) = self.cached_rhs(a, b) {
+            return self.br_cmp(w, swapped(c), b, Rhs::Cell(a), target);
+        }
         self.load_a(w, a);
         self.cmp_rhs(w, b);
         self.jcc(c, target);
     }
 
     fn br_table(&mut self, index: u16, targets: &[DynamicLabel]) {
+        self.rax = None;
         let (default, cases) = targets.split_last().expect("br_table has a default");
         asm!(self.ops ; mov eax, DWORD [r12 + cell(index)]);
         if cases.len() < 4 {
@@ -469,7 +520,8 @@ impl Backend for X64 {
     }
 
     fn load(&mut self, l: Load, dst: u16, addr: Addr, pc: u32) {
-        self.address(l.bytes, addr, pc);
+        let cached = self.rax.take();
+        self.address(l.bytes, addr, pc, cached);
         match (l.bytes, l.signed, l.width) {
             (1, false, _) => asm!(self.ops ; movzx eax, BYTE [r13 + rax]),
             (1, true, Width::W32) => asm!(self.ops ; movsx eax, BYTE [r13 + rax]),
@@ -485,23 +537,32 @@ impl Backend for X64 {
     }
 
     fn store(&mut self, bytes: u8, addr: Addr, val: u16, pc: u32) {
-        self.address(bytes, addr, pc);
-        asm!(self.ops ; mov rcx, QWORD [r12 + cell(val)]);
+        let cached = self.rax.take();
+        // The value goes in rdx (`address` uses rax and rcx).
+        if cached == Some(val) {
+            asm!(self.ops ; mov rdx, rax);
+        }
+        self.address(bytes, addr, pc, cached);
+        if cached != Some(val) {
+            asm!(self.ops ; mov rdx, QWORD [r12 + cell(val)]);
+        }
         match bytes {
-            1 => asm!(self.ops ; mov BYTE [r13 + rax], cl),
-            2 => asm!(self.ops ; mov WORD [r13 + rax], cx),
-            4 => asm!(self.ops ; mov DWORD [r13 + rax], ecx),
-            _ => asm!(self.ops ; mov QWORD [r13 + rax], rcx),
+            1 => asm!(self.ops ; mov BYTE [r13 + rax], dl),
+            2 => asm!(self.ops ; mov WORD [r13 + rax], dx),
+            4 => asm!(self.ops ; mov DWORD [r13 + rax], edx),
+            _ => asm!(self.ops ; mov QWORD [r13 + rax], rdx),
         }
     }
 
     fn global_get(&mut self, dst: u16, global: u32) {
+        self.rax = None;
         self.global_addr(global);
         asm!(self.ops ; mov rax, QWORD [rax + offsets::GLOBAL_VALUE as i32]);
         self.store_rax(dst);
     }
 
     fn global_set(&mut self, src: u16, global: u32) {
+        self.rax = None;
         self.global_addr(global);
         asm!(self.ops
             ; mov rcx, QWORD [r12 + cell(src)]
@@ -510,6 +571,7 @@ impl Backend for X64 {
     }
 
     fn ret(&mut self, start: u16, len: u32) {
+        self.rax = None;
         if start != 0 {
             for i in 0..len {
                 let (from, to) = (cell(start) + 8 * i as i32, 8 * i as i32);
@@ -523,6 +585,7 @@ impl Backend for X64 {
     }
 
     fn step(&mut self, pc: u32) {
+        self.rax = None;
         asm!(self.ops
             ; mov DWORD [r15 + offsets::EXIT_PC as i32], pc as i32
             ; mov eax, STATUS_STEP as i32
@@ -531,11 +594,13 @@ impl Backend for X64 {
     }
 
     fn trap(&mut self, trap: Trap, pc: u32) {
+        self.rax = None;
         let l = self.trap_label(trap, pc);
         asm!(self.ops ; jmp =>l);
     }
 
     fn float_op(&mut self, w: Width, op: FloatOp, dst: u16, a: u16, b: u16) {
+        self.rax = None;
         let (a, b) = (cell(a), cell(b));
         match w {
             Width::W32 => {
@@ -561,6 +626,7 @@ impl Backend for X64 {
     }
 
     fn float_cmp(&mut self, w: Width, c: FloatCond, dst: u16, a: u16, b: u16) {
+        self.rax = None;
         // `x < y` is `y > x`: with the operands swapped, `seta`/`setae` are false on
         // unordered (CF = ZF = PF = 1), as wasm wants.
         let (x, y) = match c {
@@ -586,6 +652,7 @@ impl Backend for X64 {
     }
 
     fn float_sqrt(&mut self, w: Width, dst: u16, src: u16) {
+        self.rax = None;
         let s = cell(src);
         match w {
             Width::W32 => asm!(self.ops ; sqrtss xmm0, DWORD [r12 + s]),
@@ -595,6 +662,7 @@ impl Backend for X64 {
     }
 
     fn int_to_float(&mut self, from: Width, signed: bool, to: Width, dst: u16, src: u16) -> bool {
+        self.rax = None;
         let s = cell(src);
         // A u32 converts exactly as the non-negative i64 it zero-extends to.
         match (from, signed) {
@@ -612,6 +680,7 @@ impl Backend for X64 {
     }
 
     fn float_convert(&mut self, to: Width, dst: u16, src: u16) {
+        self.rax = None;
         let s = cell(src);
         match to {
             Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, QWORD [r12 + s]),
@@ -621,6 +690,7 @@ impl Backend for X64 {
     }
 
     fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32) {
+        self.rax = None;
         let (d, a, b) = (cell(dst), cell(a), cell(b));
         // rsp is 16-byte aligned in native code (see `new`), as the call needs; the
         // pinned registers are callee-saved, and no value lives in a scratch register.
@@ -656,7 +726,7 @@ impl Backend for X64 {
         }
     }
 
-    fn finish(mut self) -> Result<NativeCode, String> {
+    fn finish(mut self) -> Result<Assembled, String> {
         for (l, status, pc) in std::mem::take(&mut self.traps) {
             asm!(self.ops
                 ; =>l
@@ -677,26 +747,24 @@ impl Backend for X64 {
             ; ret
         );
         let X64 { ops, resume, .. } = self;
-        let buf = ops
+        let code = ops
             .finalize()
             .map_err(|_| "failed to assemble native code".to_string())?;
-        let size = buf.len();
-        let resume = resume
-            .into_iter()
-            .map(|(pc, off)| (pc, buf.ptr(off) as usize))
-            .collect();
-        // SAFETY: offset 0 is the entry stub emitted by `new`, which follows the
-        // `NativeEntry` convention (System V: VmCtx in rdi, frame base in rsi, status in
-        // eax; callee-saved registers restored by the one epilogue).
-        let entry: NativeEntry = unsafe { std::mem::transmute(buf.ptr(AssemblyOffset(0))) };
-        // SAFETY: the resume addresses were recorded at instruction boundaries where the
-        // frame cells hold the interpreter's state for that code index, and `buf` (kept
-        // alive by the `NativeCode`) holds the code.
-        Ok(unsafe { NativeCode::new(entry, resume, size, Box::new(buf)) })
+        let resume = resume.into_iter().map(|(pc, off)| (pc, off.0)).collect();
+        Ok(Assembled { code, resume })
     }
 }
 
 impl X64 {
+    /// The right operand's cell if `rax` caches it and not the left one `a` (then a
+    /// commutative operation or a compare can swap its operands to use it).
+    fn cached_rhs(&self, a: u16, b: Rhs) -> Option<u16> {
+        match b {
+            Rhs::Cell(b) if self.rax == Some(b) && b != a => Some(b),
+            _ => None,
+        }
+    }
+
     /// `rax = &globals[inst_globals[global]]`.
     fn global_addr(&mut self, global: u32) {
         let idx = (global as i32).wrapping_mul(4);
@@ -706,5 +774,21 @@ impl X64 {
             ; imul rax, rax, offsets::GLOBAL_SIZE as i32
             ; add rax, QWORD [r15 + offsets::GLOBALS as i32]
         );
+    }
+}
+
+/// The condition that holds for `(b, a)` when `c` holds for `(a, b)`.
+fn swapped(c: Cond) -> Cond {
+    match c {
+        Cond::Eq => Cond::Eq,
+        Cond::Ne => Cond::Ne,
+        Cond::LtS => Cond::GtS,
+        Cond::GtS => Cond::LtS,
+        Cond::LeS => Cond::GeS,
+        Cond::GeS => Cond::LeS,
+        Cond::LtU => Cond::GtU,
+        Cond::GtU => Cond::LtU,
+        Cond::LeU => Cond::GeU,
+        Cond::GeU => Cond::LeU,
     }
 }

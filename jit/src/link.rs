@@ -1,0 +1,82 @@
+//! Places assembled functions in executable memory. A batch (one function on tier-up; a
+//! module's functions on `Module::jit_compile_all`, linked every [`LINK_CHUNK`] bytes) goes
+//! into one anonymous mapping, written while it is read-write and then made read+execute
+//! once (W^X), instead of a mapping per function. Every `NativeCode` of the batch shares
+//! (and keeps alive) the mapping.
+
+use crate::backend::Assembled;
+use dynasmrt::AssemblyOffset;
+use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
+use gloam_interp::native::{NativeCode, NativeEntry};
+use std::sync::Arc;
+
+/// Bytes of code after which a batch is linked into its own mapping.
+pub const LINK_CHUNK: usize = 4 << 20;
+
+/// Function starts are aligned to this many bytes.
+const ALIGN: usize = 16;
+
+/// Links `assembled` into one mapping; errors pass through, and a failure to map or
+/// protect the memory is every function's error.
+pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode, String>> {
+    let mut total = 0usize;
+    let mut starts = Vec::with_capacity(assembled.len());
+    for a in &assembled {
+        starts.push(total);
+        if let Ok(a) = a {
+            total = (total + a.code.len()).next_multiple_of(ALIGN);
+        }
+    }
+    if total == 0 {
+        // Nothing to map (no function, or only errors).
+        return assembled
+            .into_iter()
+            .map(|a| a.and_then(|_| Err("empty native code".to_string())))
+            .collect();
+    }
+    let buf = match place(&assembled, &starts, total) {
+        Ok(buf) => Arc::new(buf),
+        Err(e) => {
+            let e = format!("cannot map code memory: {e}");
+            return assembled
+                .into_iter()
+                .map(|a| a.and_then(|_| Err(e.clone())))
+                .collect();
+        }
+    };
+    assembled
+        .into_iter()
+        .zip(starts)
+        .map(|(a, start)| {
+            let a = a?;
+            let base = buf.ptr(AssemblyOffset(start)) as usize;
+            let resume = a.resume.iter().map(|&(pc, off)| (pc, base + off)).collect();
+            // SAFETY: `base` is where `place` copied this function's code, whose offset 0
+            // is the entry stub of the `NativeEntry` convention (System V: VmCtx in rdi,
+            // frame base in rsi, status in eax; callee-saved registers restored by the
+            // one epilogue); the code is position-independent, so it runs there.
+            let entry: NativeEntry = unsafe { std::mem::transmute(base as *const u8) };
+            // SAFETY: the resume offsets were recorded at instruction boundaries where the
+            // frame cells hold the interpreter's state for that code index; they are
+            // relative to the function's start `base`, and the `Arc` owner keeps the
+            // mapping alive as long as the `NativeCode`.
+            Ok(unsafe { NativeCode::new(entry, resume, a.code.len(), Box::new(buf.clone())) })
+        })
+        .collect()
+}
+
+/// Copies the code into a fresh read-write mapping and makes it read+execute.
+fn place(
+    assembled: &[Result<Assembled, String>],
+    starts: &[usize],
+    total: usize,
+) -> std::io::Result<ExecutableBuffer> {
+    let mut buf = MutableBuffer::new(total)?;
+    buf.set_len(total);
+    for (a, &start) in assembled.iter().zip(starts) {
+        if let Ok(a) = a {
+            buf[start..start + a.code.len()].copy_from_slice(&a.code);
+        }
+    }
+    buf.make_exec()
+}
