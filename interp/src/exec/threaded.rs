@@ -66,11 +66,11 @@ impl super::CodeUnit for Slot {
 ///   first one of a function. A commutative integer operation whose *second* operand is
 ///   the predecessor's `dst` has its operands swapped to qualify.
 pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
+    // One operand walk per instruction: `Instr::target` visits every operand.
+    let targets: Vec<Option<crate::ops::Target>> = code.iter().map(Instr::target).collect();
     let mut is_target = vec![false; code.len() + 1];
-    for instr in code {
-        if let Some(t) = instr.target()
-            && let Some(flag) = is_target.get_mut(t.0 as usize)
-        {
+    for t in targets.iter().flatten() {
+        if let Some(flag) = is_target.get_mut(t.0 as usize) {
             *flag = true;
         }
     }
@@ -89,7 +89,7 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
                 handler = h;
             }
             produced = info.produces;
-            if let Some(t) = instr.target() {
+            if let Some(t) = targets[i] {
                 let rel = t.0 as i64 - (i as i64 + 1);
                 instr.set_target(crate::ops::Target(rel as i32 as u32));
             }
