@@ -144,15 +144,33 @@ fn fuel_is_an_error_when_not_configured() -> Result<()> {
 #[test]
 fn epoch_bump_from_another_thread_stops_a_running_loop() -> Result<()> {
     let engine = engine(false, true);
-    let module = Module::new(&engine, LOOPS)?;
+    // The loop tells the host it has started, so the bump lands while it runs
+    // and not before the entry check (which a slow machine or qemu could let happen).
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (import "" "started" (func $started))
+             (global $iters (export "iters") (mut i32) (i32.const 0))
+             (func (export "spin")
+               call $started
+               (loop $l
+                 global.get $iters i32.const 1 i32.add global.set $iters
+                 br $l)))"#,
+    )?;
     let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[])?;
+    let started = Arc::new(AtomicBool::new(false));
+    let flag = started.clone();
+    let hook = Func::wrap(&mut store, move || flag.store(true, Ordering::SeqCst));
+    let instance = Instance::new(&mut store, &module, &[hook.into()])?;
     let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
     store.set_epoch_deadline(1);
     let bumper = {
         let engine = engine.clone();
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
+            while !started.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
             engine.increment_epoch();
         })
     };
@@ -161,6 +179,7 @@ fn epoch_bump_from_another_thread_stops_a_running_loop() -> Result<()> {
     assert_eq!(trap_of(&err), Some(Trap::Interrupt), "{err:?}");
     let iters = instance.get_global(&mut store, "iters").unwrap();
     assert!(iters.get(&mut store).unwrap_i32() > 0, "the loop ran");
+    let module = Module::new(&engine, LOOPS)?;
     // The default deadline is the current epoch: a fresh store traps at the entry.
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[])?;
