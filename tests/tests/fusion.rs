@@ -118,3 +118,58 @@ fn accumulator_is_not_used_across_joins() -> Result<()> {
     assert_eq!(pick.call(&mut store, (0, 5))?, 98);
     Ok(())
 }
+
+/// The variants that take an instruction's *second* operand from the previous result:
+/// non-commutative integer and float operations, a compare-and-branch and a store whose
+/// right-hand side (or stored value) was computed just before. A wrong operand order
+/// shows in every result.
+#[test]
+fn accumulator_feeds_second_operands() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (memory 1)
+          (func (export "isub") (param i32 i32) (result i32)
+            (i32.sub (local.get 0) (i32.mul (local.get 1) (i32.const 3))))
+          (func (export "ishr") (param i32 i32) (result i32)
+            (i32.shr_u (local.get 0) (i32.add (local.get 1) (i32.const 1))))
+          (func (export "idiv") (param i64 i64) (result i64)
+            (i64.div_s (local.get 0) (i64.add (local.get 1) (i64.const 1))))
+          (func (export "fsub") (param f64 f64) (result f64)
+            (f64.sub (local.get 0) (f64.mul (local.get 1) (f64.const 2))))
+          (func (export "fdiv") (param f32 f32) (result f32)
+            (f32.div (local.get 0) (f32.add (local.get 1) (f32.const 1))))
+          (func (export "below") (param i32 i32) (result i32)
+            (block $yes
+              (br_if $yes (i32.lt_s (local.get 0) (i32.add (local.get 1) (i32.const 1))))
+              (return (i32.const 0)))
+            (i32.const 1))
+          (func (export "store") (param i32 i32) (result i32)
+            (i32.store (local.get 0) (i32.sub (local.get 1) (i32.const 5)))
+            (i32.load (local.get 0))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let isub = instance.get_typed_func::<(i32, i32), i32>(&mut store, "isub")?;
+    assert_eq!(isub.call(&mut store, (100, 7))?, 79);
+    let ishr = instance.get_typed_func::<(i32, i32), i32>(&mut store, "ishr")?;
+    assert_eq!(ishr.call(&mut store, (1024, 2))?, 128);
+    let idiv = instance.get_typed_func::<(i64, i64), i64>(&mut store, "idiv")?;
+    assert_eq!(idiv.call(&mut store, (-100, 4))?, -20);
+    let err = idiv.call(&mut store, (1, -1)).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::IntegerDivisionByZero)
+    );
+    let fsub = instance.get_typed_func::<(f64, f64), f64>(&mut store, "fsub")?;
+    assert_eq!(fsub.call(&mut store, (10.0, 1.5))?, 7.0);
+    let fdiv = instance.get_typed_func::<(f32, f32), f32>(&mut store, "fdiv")?;
+    assert_eq!(fdiv.call(&mut store, (9.0, 2.0))?, 3.0);
+    let below = instance.get_typed_func::<(i32, i32), i32>(&mut store, "below")?;
+    assert_eq!(below.call(&mut store, (3, 3))?, 1);
+    assert_eq!(below.call(&mut store, (4, 3))?, 0);
+    let st = instance.get_typed_func::<(i32, i32), i32>(&mut store, "store")?;
+    assert_eq!(st.call(&mut store, (64, 47))?, 42);
+    Ok(())
+}

@@ -63,8 +63,9 @@ impl super::CodeUnit for Slot {
 ///   the dependency chain. The cell is written either way, so everything else (other
 ///   operands, stack maps, traps, the `match` dispatcher) sees the same frame. Only the
 ///   straight-line successor qualifies: never an instruction a branch can reach, nor the
-///   first one of a function. A commutative integer operation whose *second* operand is
-///   the predecessor's `dst` has its operands swapped to qualify.
+///   first one of a function. Binary operations, compare-and-branch rows and stores also
+///   have a variant that takes their *second* operand (`b`, or the stored value) from the
+///   register.
 pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
     // One operand walk per instruction: `Instr::target` visits every operand.
     let targets: Vec<Option<crate::ops::Target>> = code.iter().map(Instr::target).collect();
@@ -83,10 +84,17 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
             let mut handler = info.run;
             if i > 0
                 && !is_target[i]
-                && let (Some(d), Some(a), Some(h)) = (produced, info.first, info.run_acc)
-                && (d == a || swap_to_first(&mut instr, d))
+                && let Some(d) = produced
             {
-                handler = h;
+                if let (Some(a), Some(h)) = (info.first, info.run_acc)
+                    && a == d
+                {
+                    handler = h;
+                } else if let (Some(b), Some(h)) = (info.second, info.run_acc_b)
+                    && b == d
+                {
+                    handler = h;
+                }
             }
             produced = info.produces;
             if let Some(t) = targets[i] {
@@ -98,42 +106,17 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
         .collect()
 }
 
-/// For a commutative integer operation whose second operand is `cell`: swaps the
-/// operands (in the threaded copy) so that the accumulator can stand for it. Integer
-/// `add`, `mul`, `and`, `or`, `xor`, `eq` and `ne` give the same result either way.
-fn swap_to_first(instr: &mut Instr, cell: u16) -> bool {
-    match instr {
-        Instr::I32Add { a, b, .. }
-        | Instr::I32Mul { a, b, .. }
-        | Instr::I32And { a, b, .. }
-        | Instr::I32Or { a, b, .. }
-        | Instr::I32Xor { a, b, .. }
-        | Instr::I32Eq { a, b, .. }
-        | Instr::I32Ne { a, b, .. }
-        | Instr::I64Add { a, b, .. }
-        | Instr::I64Mul { a, b, .. }
-        | Instr::I64And { a, b, .. }
-        | Instr::I64Or { a, b, .. }
-        | Instr::I64Xor { a, b, .. }
-        | Instr::I64Eq { a, b, .. }
-        | Instr::I64Ne { a, b, .. }
-            if b.0 == cell =>
-        {
-            core::mem::swap(a, b);
-            true
-        }
-        _ => false,
-    }
-}
-
 /// How an instruction takes part in the accumulator (see [`thread`]).
 struct AccInfo {
     /// The cell whose value its handler leaves in the accumulator.
     produces: Option<u16>,
     /// The operand its `run_acc` handler reads from the accumulator.
     first: Option<u16>,
+    /// The operand its `run_acc_b` handler reads from the accumulator.
+    second: Option<u16>,
     run: Handler,
     run_acc: Option<Handler>,
+    run_acc_b: Option<Handler>,
 }
 
 fn acc_info(instr: &Instr) -> AccInfo {
@@ -145,16 +128,20 @@ fn acc_info(instr: &Instr) -> AccInfo {
             return AccInfo {
                 produces: Some(dst.0),
                 first: None,
+                second: None,
                 run: global_op::get,
                 run_acc: None,
+                run_acc_b: None,
             };
         }
         Instr::GlobalSet { src, .. } => {
             return AccInfo {
                 produces: None,
                 first: Some(src.0),
+                second: None,
                 run: global_op::set,
                 run_acc: Some(global_op::set_acc),
+                run_acc_b: None,
             };
         }
         _ => {}
@@ -163,8 +150,10 @@ fn acc_info(instr: &Instr) -> AccInfo {
     AccInfo {
         produces: produces(instr),
         first: first_operand(instr),
+        second: second_operand(instr),
         run: HANDLERS[op],
         run_acc: ACC_HANDLERS[op],
+        run_acc_b: ACC_B_HANDLERS[op],
     }
 }
 
@@ -203,8 +192,10 @@ macro_rules! acc_others {
                     Some(AccInfo {
                         produces: acc_reg!($prod),
                         first: acc_reg!($first),
+                        second: None,
                         run: acc_op::$name::run,
                         run_acc: acc_in_fn!($first, $name),
+                        run_acc_b: None,
                     })
                 })*
                 _ => None,
@@ -380,12 +371,13 @@ macro_rules! family_handler {
             unsafe { next(h, v, ex) }
         });
     };
-    (binary $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+    (binary $fname:ident $mode:ident $bmode:ident $name:ident $t:ty, $f:expr) => {
         handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
             operands!(ip, $name { dst, a, b });
             let mut h = hot(ip, regs, mem, mem_len);
             let x = <$t>::from_cell(first!($mode, h, a, acc));
-            let v = ($f)(x, <$t>::from_cell(h.get(b))).to_cell();
+            let y = <$t>::from_cell(first!($bmode, h, b, acc));
+            let v = ($f)(x, y).to_cell();
             h.set(dst, v);
             // SAFETY: continues with the next instruction of the same code.
             unsafe { next(h, v, ex) }
@@ -402,12 +394,13 @@ macro_rules! family_handler {
             unsafe { next(h, v, ex) }
         });
     };
-    (binary_trap $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+    (binary_trap $fname:ident $mode:ident $bmode:ident $name:ident $t:ty, $f:expr) => {
         handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
             operands!(ip, $name { dst, a, b });
             let mut h = hot(ip, regs, mem, mem_len);
             let x = <$t>::from_cell(first!($mode, h, a, acc));
-            let v = match ($f)(x, <$t>::from_cell(h.get(b))) {
+            let y = <$t>::from_cell(first!($bmode, h, b, acc));
+            let v = match ($f)(x, y) {
                 Ok(v) => v.to_cell(),
                 Err(t) => leave!(h, ex, t),
             };
@@ -416,12 +409,13 @@ macro_rules! family_handler {
             unsafe { next(h, v, ex) }
         });
     };
-    (br_cmp $fname:ident $mode:ident $name:ident $t:ty, $f:expr) => {
+    (br_cmp $fname:ident $mode:ident $bmode:ident $name:ident $t:ty, $f:expr) => {
         handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
             operands!(ip, $name { a, b, target });
             let mut h = hot(ip, regs, mem, mem_len);
             let x = <$t>::from_cell(first!($mode, h, a, acc));
-            if ($f)(x, <$t>::from_cell(h.get(b))) {
+            let y = <$t>::from_cell(first!($bmode, h, b, acc));
+            if ($f)(x, y) {
                 h.jump(target);
             }
             // SAFETY: continues with the next instruction of the same code.
@@ -454,12 +448,12 @@ macro_rules! family_handler {
             unsafe { next(h, v, ex) }
         });
     };
-    (store $fname:ident $mode:ident $name:ident $n:literal $t:ty, $f:expr) => {
+    (store $fname:ident $mode:ident $vmode:ident $name:ident $n:literal $t:ty, $f:expr) => {
         handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
             operands!(ip, $name { addr, val, offset });
             let mut h = hot(ip, regs, mem, mem_len);
             let ea = first!($mode, h, addr, acc) as u32 as u64 + offset as u64;
-            let v = <$t>::from_cell(h.get(val));
+            let v = <$t>::from_cell(first!($vmode, h, val, acc));
             if let Err(t) = h.store_at::<$n>(ea, ($f)(v)) {
                 leave!(h, ex, t);
             }
@@ -500,8 +494,9 @@ macro_rules! define_threaded {
             })*
             $(pub struct $bn;
             impl $bn {
-                family_handler!(binary run cell $bn $bnt, $bnf);
-                family_handler!(binary run_acc acc $bn $bnt, $bnf);
+                family_handler!(binary run cell cell $bn $bnt, $bnf);
+                family_handler!(binary run_acc acc cell $bn $bnt, $bnf);
+                family_handler!(binary run_acc_b cell acc $bn $bnt, $bnf);
             })*
             $(pub struct $bi;
             impl $bi {
@@ -510,13 +505,15 @@ macro_rules! define_threaded {
             })*
             $(pub struct $bt;
             impl $bt {
-                family_handler!(binary_trap run cell $bt $btt, $btf);
-                family_handler!(binary_trap run_acc acc $bt $btt, $btf);
+                family_handler!(binary_trap run cell cell $bt $btt, $btf);
+                family_handler!(binary_trap run_acc acc cell $bt $btt, $btf);
+                family_handler!(binary_trap run_acc_b cell acc $bt $btt, $btf);
             })*
             $(pub struct $bc;
             impl $bc {
-                family_handler!(br_cmp run cell $bc $bct, $bcf);
-                family_handler!(br_cmp run_acc acc $bc $bct, $bcf);
+                family_handler!(br_cmp run cell cell $bc $bct, $bcf);
+                family_handler!(br_cmp run_acc acc cell $bc $bct, $bcf);
+                family_handler!(br_cmp run_acc_b cell acc $bc $bct, $bcf);
             })*
             $(pub struct $bci;
             impl $bci {
@@ -530,8 +527,9 @@ macro_rules! define_threaded {
             })*
             $(pub struct $st;
             impl $st {
-                family_handler!(store run cell $st $stn $stt, $stf);
-                family_handler!(store run_acc acc $st $stn $stt, $stf);
+                family_handler!(store run cell cell $st $stn $stt, $stf);
+                family_handler!(store run_acc acc cell $st $stn $stt, $stf);
+                family_handler!(store run_acc_b cell acc $st $stn $stt, $stf);
             })*
             $(pub struct $ot;
             impl $ot {
@@ -564,6 +562,21 @@ macro_rules! define_threaded {
             $(op::$ot::run,)*
         ];
 
+        /// The variants reading the second operand (`b`, or a store's `val`) from the
+        /// accumulator, indexed by opcode (`None` where a row has no such operand).
+        static ACC_B_HANDLERS: &[Option<Handler>] = &[
+            $({ let _ = stringify!($un); None },)*
+            $({ let _ = stringify!($ut); None },)*
+            $(Some(op::$bn::run_acc_b as Handler),)*
+            $({ let _ = stringify!($bi); None },)*
+            $(Some(op::$bt::run_acc_b as Handler),)*
+            $(Some(op::$bc::run_acc_b as Handler),)*
+            $({ let _ = stringify!($bci); None },)*
+            $({ let _ = stringify!($ld); None },)*
+            $(Some(op::$st::run_acc_b as Handler),)*
+            $({ let _ = stringify!($ot); None },)*
+        ];
+
         /// The accumulator-reading variants, indexed by opcode (`None` for `other` rows).
         static ACC_HANDLERS: &[Option<Handler>] = &[
             $(Some(op::$un::run_acc as Handler),)*
@@ -587,6 +600,18 @@ macro_rules! define_threaded {
                 $(| Instr::$bi { dst, .. })*
                 $(| Instr::$bt { dst, .. })*
                 $(| Instr::$ld { dst, .. })* => Some(dst.0),
+                _ => None,
+            }
+        }
+
+        /// The second operand of a family instruction: the one `run_acc_b` reads from
+        /// the accumulator.
+        fn second_operand(instr: &Instr) -> Option<u16> {
+            match *instr {
+                $(Instr::$bn { b, .. })|*
+                $(| Instr::$bt { b, .. })*
+                $(| Instr::$bc { b, .. })* => Some(b.0),
+                $(Instr::$st { val, .. })|* => Some(val.0),
                 _ => None,
             }
         }
