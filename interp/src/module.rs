@@ -477,6 +477,16 @@ impl Module {
         result.as_deref().map_err(Clone::clone)
     }
 
+    /// The register bytecode of defined function `def_index` if it has been translated
+    /// already: the check a call's fast path makes (it never translates).
+    #[inline(always)]
+    pub(crate) fn compiled(&self, def_index: u32) -> Option<&CompiledFunc> {
+        match self.code.get(def_index as usize)?.get()? {
+            Ok(f) => Some(f),
+            Err(_) => None,
+        }
+    }
+
     /// The function type of function `index` (imports included).
     pub fn func_type(&self, index: u32) -> &FuncType {
         &self.types[self.funcs[index as usize] as usize]

@@ -116,6 +116,10 @@ pub(crate) struct Executor<'s> {
     max_depth: usize,
     /// `Config::gc_stress`, cached (checked at every call).
     gc_stress: bool,
+    /// No per-call hooks are active (no GC stress, no native tier): calls and returns
+    /// may take the threaded dispatcher's fast path (`enter_fast`, `ret_fast`).
+    #[allow(dead_code)]
+    fast_calls: bool,
     /// Why the threaded dispatcher stopped (its handlers return nothing).
     #[allow(dead_code)]
     pending: Option<Exit>,
@@ -159,6 +163,7 @@ pub fn invoke(
     let max_depth = store.engine.config.max_call_depth;
     let gc_stress = store.engine.config.gc_stress;
     let jit = native::JitState::new(&store.engine);
+    let fast_calls = !gc_stress && !jit.active();
     let mut ex = Executor {
         regs: core::ptr::null_mut(),
         store,
@@ -174,6 +179,7 @@ pub fn invoke(
         entry_depth,
         max_depth,
         gc_stress,
+        fast_calls,
         pending: None,
         jit,
     };
@@ -573,15 +579,16 @@ impl Executor<'_> {
         let f = unsafe { &*self.func };
         let (start, n) = (f.param_cells as usize, f.local_cells as usize);
         debug_assert!(start + n + f.consts.len() <= f.frame_size as usize);
-        // Frames are small: plain loops beat `memset`/`memcpy` calls here.
+        // Frames are small: plain stores beat `memset`/`memcpy` calls here. The stores are
+        // volatile only so that LLVM does not turn the loops back into those calls.
         for i in 0..n {
             // SAFETY: `regs` points at the frame base and the frame entry checked
             // `base + frame_size <= stack.len()`; locals and constants lie inside the frame.
-            unsafe { *self.regs.add(start + i) = 0 };
+            unsafe { self.regs.add(start + i).write_volatile(0) };
         }
         for (i, &c) in f.consts.iter().enumerate() {
             // SAFETY: as above.
-            unsafe { *self.regs.add(start + n + i) = c };
+            unsafe { self.regs.add(start + n + i).write_volatile(c) };
         }
     }
 
@@ -622,6 +629,79 @@ impl Executor<'_> {
         }
         // JIT hook: tier-up counting; native callees run here.
         self.jit_entered()
+    }
+
+    /// The common case of `call` for the threaded dispatcher: a translated function of the
+    /// current instance, with room on the value stack and below the depth limit, and no
+    /// per-call hooks. Enters it like [`Executor::enter`] (`ret_pc` is the caller's
+    /// continuation) and returns true; returns false, changing nothing, for every other
+    /// case, which the general path handles.
+    #[allow(dead_code)]
+    #[inline(always)]
+    fn enter_fast(&mut self, func: u32, base: Reg, ret_pc: usize) -> bool {
+        if !self.fast_calls {
+            return false;
+        }
+        // SAFETY: `module` is the current instance's module, kept alive by the store; the
+        // reference does not borrow `self`.
+        let module = unsafe { &*self.module };
+        let Some(def) = func.checked_sub(module.num_imported_funcs) else {
+            return false;
+        };
+        let Some(f) = module.compiled(def) else {
+            return false;
+        };
+        let new_base = self.base + base.0 as usize;
+        let frames = &mut self.store.frames;
+        let depth = frames.len();
+        if depth >= self.max_depth
+            || depth == frames.capacity()
+            || new_base + f.frame_size as usize > self.store.stack.len()
+        {
+            return false;
+        }
+        // A push without the growth path (whose call would give every threaded handler
+        // that inlines this a stack frame).
+        // SAFETY: `depth < capacity` (checked above), so slot `depth` is allocated, and it
+        // is initialized before the length covers it.
+        unsafe {
+            frames.as_mut_ptr().add(depth).write(Frame {
+                func: self.func,
+                pc: ret_pc as u32,
+                base: self.base,
+                inst: self.inst,
+            });
+            frames.set_len(depth + 1);
+        }
+        self.func = f;
+        self.code = f.units();
+        self.base = new_base;
+        // SAFETY: `new_base + frame_size <= stack.len()` (checked above), and the stack has
+        // not moved since `regs` was last refreshed.
+        self.regs = unsafe { self.regs.add(base.0 as usize) };
+        self.zero_locals();
+        true
+    }
+
+    /// The common case of a return for the threaded dispatcher: to a caller of the same
+    /// instance inside this invocation, with no per-call hooks. Switches to the caller's
+    /// frame and returns the pc to continue at; `None`, changing nothing, otherwise.
+    #[allow(dead_code)]
+    #[inline(always)]
+    fn ret_fast(&mut self) -> Option<usize> {
+        if !self.fast_calls || self.store.frames.len() == self.entry_depth {
+            return None;
+        }
+        let fr = *self.store.frames.last()?;
+        if fr.inst != self.inst {
+            return None;
+        }
+        self.store.frames.pop();
+        self.func = fr.func;
+        self.code = self.func().units();
+        self.base = fr.base;
+        self.refresh_regs();
+        Some(fr.pc as usize)
     }
 
     /// Returns from the current function (results already in its first cells).

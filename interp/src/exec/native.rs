@@ -34,6 +34,13 @@ impl JitState {
     }
 }
 
+impl JitState {
+    /// Whether calls and returns must go through the tier's hooks.
+    pub(crate) fn active(&self) -> bool {
+        self.threshold.is_some()
+    }
+}
+
 impl Executor<'_> {
     /// Hook after a frame was entered: counts the call, compiles a function that became
     /// hot, and runs native frames if the new frame has native code.

@@ -134,6 +134,21 @@ fn acc_info(instr: &Instr) -> AccInfo {
                 run_acc_b: None,
             };
         }
+        Instr::Call { .. } | Instr::Return { .. } | Instr::Return1 { .. } => {
+            let run: Handler = match instr {
+                Instr::Call { .. } => call_op::call,
+                Instr::Return { .. } => call_op::ret,
+                _ => call_op::ret1,
+            };
+            return AccInfo {
+                produces: None,
+                first: None,
+                second: None,
+                run,
+                run_acc: None,
+                run_acc_b: None,
+            };
+        }
         Instr::GlobalSet { src, .. } => {
             return AccInfo {
                 produces: None,
@@ -678,6 +693,105 @@ macro_rules! threaded_other {
         }
         $h = Hot::from_executor($ex);
     };
+}
+
+/// Calls and returns between functions of one instance without leaving the threaded
+/// code: the executor switches frames (`Executor::enter_fast`, `Executor::ret_fast`) and
+/// the handler continues straight in the callee's (or caller's) code. Everything else
+/// (host and cross-instance calls, untranslated callees, stack growth, the depth limit,
+/// GC stress, the native tier, the entry frame's return) takes the general row handler.
+mod call_op {
+    use super::*;
+
+    handler_fn!(call, |ip, regs, mem, mem_len, acc, ex| {
+        operands!(ip, Call { func, base });
+        // SAFETY: `ip` and `ex.code` point into the current function's threaded code; the
+        // caller continues after the call.
+        let ret_pc = unsafe { ip.offset_from(ex.code) } as usize + 1;
+        if ex.enter_fast(func, base, ret_pc) {
+            let h = Hot::new(core::ptr::null(), ex.code, ex.regs, mem, mem_len);
+            // SAFETY: continues with the callee's first instruction, which reads no
+            // accumulator (see `thread`).
+            return unsafe { next(h, acc, ex) };
+        }
+        // SAFETY: the general handler of this instruction.
+        unsafe { general_call(ip, regs, mem, mem_len, acc, ex) }
+    });
+
+    /// The general `call` handler, kept out of line so that the fast path needs no stack
+    /// frame.
+    #[cold]
+    #[inline(never)]
+    unsafe fn general_call(
+        ip: *const Slot,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        acc: u64,
+        ex: &mut Executor<'_>,
+    ) {
+        // SAFETY: the general handler of this instruction.
+        unsafe { op::Call::run(ip, regs, mem, mem_len, acc, ex) }
+    }
+
+    /// Continues in the caller after a fast return; `$general` (the row's general
+    /// handler, out of line) handles the rest.
+    macro_rules! return_via {
+        ($general:ident, $ip:ident, $regs:ident, $mem:ident, $mem_len:ident, $acc:ident, $ex:ident) => {
+            match $ex.ret_fast() {
+                Some(pc) => {
+                    // SAFETY: `pc` is the caller's continuation inside its threaded code.
+                    let at = unsafe { $ex.code.add(pc) };
+                    let h = Hot::new(core::ptr::null(), at, $ex.regs, $mem, $mem_len);
+                    // SAFETY: the instruction after a call reads no accumulator.
+                    unsafe { next(h, $acc, $ex) }
+                }
+                // SAFETY: the general handler of this instruction.
+                None => unsafe { $general($ip, $regs, $mem, $mem_len, $acc, $ex) },
+            }
+        };
+    }
+
+    handler_fn!(ret, |ip, regs, mem, mem_len, acc, ex| {
+        return_via!(general_return, ip, regs, mem, mem_len, acc, ex)
+    });
+
+    handler_fn!(ret1, |ip, regs, mem, mem_len, acc, ex| {
+        operands!(ip, Return1 { src });
+        // SAFETY: `src` is a cell of the current frame, whose first cell takes the result
+        // (the general handler repeats this copy harmlessly).
+        unsafe { *regs = *regs.add(src.0 as usize) };
+        return_via!(general_return1, ip, regs, mem, mem_len, acc, ex)
+    });
+
+    /// The general handlers of the returns, out of line like [`general_call`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn general_return(
+        ip: *const Slot,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        acc: u64,
+        ex: &mut Executor<'_>,
+    ) {
+        // SAFETY: the general handler of this instruction.
+        unsafe { op::Return::run(ip, regs, mem, mem_len, acc, ex) }
+    }
+
+    #[cold]
+    #[inline(never)]
+    unsafe fn general_return1(
+        ip: *const Slot,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        acc: u64,
+        ex: &mut Executor<'_>,
+    ) {
+        // SAFETY: the general handler of this instruction.
+        unsafe { op::Return1::run(ip, regs, mem, mem_len, acc, ex) }
+    }
 }
 
 /// `global.get` and `global.set` without leaving the threaded code: they touch neither
