@@ -173,3 +173,45 @@ fn accumulator_feeds_second_operands() -> Result<()> {
     assert_eq!(st.call(&mut store, (64, 47))?, 42);
     Ok(())
 }
+
+/// An `i32.add`/`i32.add_imm` whose result the next compare-and-branch tests runs fused
+/// with it in the threaded dispatcher: both halves must keep their semantics (the add
+/// wraps and its result is stored; the branch is taken exactly when the compare holds).
+#[test]
+fn add_then_branch_runs_both_halves() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          ;; Counts up by `step` from `from` until the (wrapping) counter is no longer
+          ;; below `limit` (unsigned); returns iterations * 1000 + final counter % 1000.
+          (func (export "count") (param $from i32) (param $step i32) (param $limit i32)
+                                 (result i32) (local $n i32)
+            (loop $l
+              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+              (br_if $l (i32.lt_u
+                (local.tee $from (i32.add (local.get $from) (local.get $step)))
+                (local.get $limit))))
+            (i32.add (i32.mul (local.get $n) (i32.const 1000))
+                     (i32.rem_u (local.get $from) (i32.const 1000))))
+          ;; Steps down by 3 until the counter is 0 or less (signed, immediate compare).
+          (func (export "down") (param $x i32) (result i32) (local $n i32)
+            (loop $l
+              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+              (br_if $l (i32.gt_s
+                (local.tee $x (i32.add (local.get $x) (i32.const -3)))
+                (i32.const 0))))
+            (i32.add (i32.mul (local.get $n) (i32.const 100)) (local.get $x))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let count = instance.get_typed_func::<(i32, i32, i32), i32>(&mut store, "count")?;
+    assert_eq!(count.call(&mut store, (0, 7, 50))?, 8 * 1000 + 56);
+    assert_eq!(count.call(&mut store, (100, 1, 50))?, 1000 + 101);
+    // The counter wraps past 2^32 to 2: below the limit, so the loop goes on once more.
+    assert_eq!(count.call(&mut store, (-3, 5, 10))?, 3 * 1000 + 12);
+    let down = instance.get_typed_func::<i32, i32>(&mut store, "down")?;
+    assert_eq!(down.call(&mut store, 10)?, 4 * 100 - 2);
+    assert_eq!(down.call(&mut store, 1)?, 100 - 2);
+    Ok(())
+}

@@ -66,6 +66,9 @@ impl super::CodeUnit for Slot {
 ///   first one of a function. Binary operations, compare-and-branch rows and stores also
 ///   have a variant that takes their *second* operand (`b`, or the stored value) from the
 ///   register.
+/// - An `i32.add`/`i32.add_imm` that does not read the accumulator and whose result the
+///   next instruction tests with a compare-and-branch runs fused with it in one slot
+///   (see [`fuse_add_branch`]): loop counters cost one dispatch, not two.
 pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
     // One operand walk per instruction: `Instr::target` visits every operand.
     let targets: Vec<Option<crate::ops::Target>> = code.iter().map(Instr::target).collect();
@@ -81,7 +84,7 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
         .map(|(i, &instr)| {
             let mut instr = instr;
             let info = acc_info(&instr);
-            let mut handler = info.run;
+            let mut reads_acc = None;
             if i > 0
                 && !is_target[i]
                 && let Some(d) = produced
@@ -89,13 +92,16 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
                 if let (Some(a), Some(h)) = (info.first, info.run_acc)
                     && a == d
                 {
-                    handler = h;
+                    reads_acc = Some(h);
                 } else if let (Some(b), Some(h)) = (info.second, info.run_acc_b)
                     && b == d
                 {
-                    handler = h;
+                    reads_acc = Some(h);
                 }
             }
+            let handler = reads_acc
+                .or_else(|| fuse_add_branch(code, &is_target, i))
+                .unwrap_or(info.run);
             produced = info.produces;
             if let Some(t) = targets[i] {
                 let rel = t.0 as i64 - (i as i64 + 1);
@@ -104,6 +110,26 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
             Slot { handler, instr }
         })
         .collect()
+}
+
+/// The fused handler for instruction `i` when it is an `i32.add` or `i32.add_imm` whose
+/// result the next instruction, a compare-and-branch that no branch targets, tests as
+/// its first operand. The fused slot runs both and skips the branch's own slot (which
+/// keeps its handler: the frame, traps and the `match` dispatcher see the same code).
+fn fuse_add_branch(code: &[Instr], is_target: &[bool], i: usize) -> Option<Handler> {
+    let dst = match code[i] {
+        Instr::I32Add { dst, .. } | Instr::I32AddImm { dst, .. } => dst.0,
+        _ => return None,
+    };
+    let branch = code.get(i + 1)?;
+    if is_target[i + 1] || first_operand(branch) != Some(dst) {
+        return None;
+    }
+    let (add, add_imm) = after_add(branch)?;
+    Some(match code[i] {
+        Instr::I32Add { .. } => add,
+        _ => add_imm,
+    })
 }
 
 /// How an instruction takes part in the accumulator (see [`thread`]).
@@ -308,6 +334,27 @@ macro_rules! operands {
     };
 }
 
+/// Runs the `i32.add` (`add`) or `i32.add_imm` (`add_imm`) at `$ip` for a fused
+/// add-then-branch slot: writes its `dst` and yields the value.
+macro_rules! fused_prefix {
+    (add, $ip:ident, $h:ident) => {{
+        operands!($ip, I32Add { dst, a, b });
+        let v = <i32>::from_cell($h.get(a))
+            .wrapping_add(<i32>::from_cell($h.get(b)))
+            .to_cell();
+        $h.set(dst, v);
+        v
+    }};
+    (add_imm, $ip:ident, $h:ident) => {{
+        operands!($ip, I32AddImm { dst, a, imm });
+        let v = <i32>::from_cell($h.get(a))
+            .wrapping_add(<i32>::from_imm(imm))
+            .to_cell();
+        $h.set(dst, v);
+        v
+    }};
+}
+
 /// Reads an instruction's first operand: from its cell, or from the accumulator.
 macro_rules! first {
     (cell, $h:ident, $r:ident, $acc:ident) => {{
@@ -449,6 +496,42 @@ macro_rules! family_handler {
             unsafe { next(h, acc, ex) }
         });
     };
+    (br_cmp_after $fname:ident $prefix:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            let _ = acc;
+            let mut h = hot(ip, regs, mem, mem_len);
+            let v = fused_prefix!($prefix, ip, h);
+            // The branch in the next slot, whose first operand is the prefix's `dst`.
+            let br = h.ip;
+            operands!(br, $name { a, b, target });
+            let _ = a;
+            // SAFETY: the branch is not the last instruction (every path ends in a jump,
+            // return or trap after it).
+            h.ip = unsafe { h.ip.add(1) };
+            if ($f)(<$t>::from_cell(v), <$t>::from_cell(h.get(b))) {
+                h.jump(target);
+            }
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
+    (br_cmp_imm_after $fname:ident $prefix:ident $name:ident $t:ty, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            let _ = acc;
+            let mut h = hot(ip, regs, mem, mem_len);
+            let v = fused_prefix!($prefix, ip, h);
+            let br = h.ip;
+            operands!(br, $name { a, imm, target });
+            let _ = a;
+            // SAFETY: as in `br_cmp_after`.
+            h.ip = unsafe { h.ip.add(1) };
+            if ($f)(<$t>::from_cell(v), <$t>::from_imm(imm)) {
+                h.jump(target);
+            }
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
     (load $fname:ident $mode:ident $name:ident $n:literal, $f:expr) => {
         handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
             operands!(ip, $name { dst, addr, offset });
@@ -529,11 +612,15 @@ macro_rules! define_threaded {
                 family_handler!(br_cmp run cell cell $bc $bct, $bcf);
                 family_handler!(br_cmp run_acc acc cell $bc $bct, $bcf);
                 family_handler!(br_cmp run_acc_b cell acc $bc $bct, $bcf);
+                family_handler!(br_cmp_after after_add add $bc $bct, $bcf);
+                family_handler!(br_cmp_after after_add_imm add_imm $bc $bct, $bcf);
             })*
             $(pub struct $bci;
             impl $bci {
                 family_handler!(br_cmp_imm run cell $bci $bcit, $bcif);
                 family_handler!(br_cmp_imm run_acc acc $bci $bcit, $bcif);
+                family_handler!(br_cmp_imm_after after_add add $bci $bcit, $bcif);
+                family_handler!(br_cmp_imm_after after_add_imm add_imm $bci $bcit, $bcif);
             })*
             $(pub struct $ld;
             impl $ld {
@@ -591,6 +678,16 @@ macro_rules! define_threaded {
             $(Some(op::$st::run_acc_b as Handler),)*
             $({ let _ = stringify!($ot); None },)*
         ];
+
+        /// The fused handlers for an `i32.add` (`.0`) or `i32.add_imm` (`.1`) followed by
+        /// the compare-and-branch of each opcode that tests its result.
+        fn after_add(branch: &Instr) -> Option<(Handler, Handler)> {
+            match *branch {
+                $(Instr::$bc { .. } => Some((op::$bc::after_add, op::$bc::after_add_imm)),)*
+                $(Instr::$bci { .. } => Some((op::$bci::after_add, op::$bci::after_add_imm)),)*
+                _ => None,
+            }
+        }
 
         /// The accumulator-reading variants, indexed by opcode (`None` for `other` rows).
         static ACC_HANDLERS: &[Option<Handler>] = &[
