@@ -3,8 +3,8 @@
 # would grow the host stack with every wasm instruction. Checks the release binary's
 # x86-64 code (the threaded backend is compiled for release builds on x86-64/aarch64):
 # no handler (`run`, its accumulator variants `run_acc` and `run_acc_b`, the fused
-# `after_add`/`after_add_imm`, the `acc_op` and `global_op`
-# handlers) may contain an indirect call
+# `after_add`/`after_add_imm`, the `acc_op`, `global_op` and `call_op` handlers) may
+# contain an indirect call
 # other than through the GOT (libm calls such as `ceilf`).
 set -euo pipefail
 bin=${1:-target/release/gloam}
