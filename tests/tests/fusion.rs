@@ -215,3 +215,46 @@ fn add_then_branch_runs_both_halves() -> Result<()> {
     assert_eq!(down.call(&mut store, 1)?, 100 - 2);
     Ok(())
 }
+
+/// An `i32.add`, `i32.add_imm` or `i32.shl_imm` computing a load's address runs fused
+/// with the load in the threaded dispatcher: the address wraps like the instruction
+/// that computed it, the offset is added without wrapping, and out-of-bounds accesses
+/// trap.
+#[test]
+fn address_computations_fused_into_loads() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (memory 1)
+          (data (i32.const 0) "\01\00\00\00\02\00\00\00\03\00\00\00\04\00\00\00")
+          (func (export "scaled") (param i32) (result i32) (local i32)
+            (local.set 1 (i32.load offset=4 (i32.shl (local.get 0) (i32.const 2))))
+            (local.get 1))
+          (func (export "indexed") (param i32 i32) (result i32) (local i32)
+            (local.set 2 (i32.load8_u (i32.add (local.get 0) (local.get 1))))
+            (local.get 2))
+          (func (export "stepped") (param i32) (result i64) (local i32)
+            (local.set 1 (i32.add (local.get 0) (i32.const 4)))
+            (i64.load (local.get 1))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let scaled = instance.get_typed_func::<i32, i32>(&mut store, "scaled")?;
+    assert_eq!(scaled.call(&mut store, 0)?, 2);
+    assert_eq!(scaled.call(&mut store, 2)?, 4);
+    // 0x4000_0000 << 2 wraps to 0: reads address 4.
+    assert_eq!(scaled.call(&mut store, 0x4000_0000)?, 2);
+    let err = scaled.call(&mut store, 16384).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    let indexed = instance.get_typed_func::<(i32, i32), i32>(&mut store, "indexed")?;
+    assert_eq!(indexed.call(&mut store, (4, 4))?, 3);
+    assert_eq!(indexed.call(&mut store, (-4, 12))?, 3);
+    let err = indexed.call(&mut store, (65535, 1)).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    let stepped = instance.get_typed_func::<i32, i64>(&mut store, "stepped")?;
+    assert_eq!(stepped.call(&mut store, 0)?, 0x0000_0003_0000_0002);
+    let err = stepped.call(&mut store, 65528).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    Ok(())
+}

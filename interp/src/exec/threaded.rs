@@ -67,8 +67,9 @@ impl super::CodeUnit for Slot {
 ///   have a variant that takes their *second* operand (`b`, or the stored value) from the
 ///   register.
 /// - An `i32.add`/`i32.add_imm` that does not read the accumulator and whose result the
-///   next instruction tests with a compare-and-branch runs fused with it in one slot
-///   (see [`fuse_add_branch`]): loop counters cost one dispatch, not two.
+///   next instruction tests with a compare-and-branch, or (with `i32.shl_imm`) loads
+///   from, runs fused with it in one slot (see [`fuse_pair`]): loop counters and
+///   indexed loads cost one dispatch, not two.
 pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
     // One operand walk per instruction: `Instr::target` visits every operand.
     let targets: Vec<Option<crate::ops::Target>> = code.iter().map(Instr::target).collect();
@@ -100,7 +101,7 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
                 }
             }
             let handler = reads_acc
-                .or_else(|| fuse_add_branch(code, &is_target, i))
+                .or_else(|| fuse_pair(code, &is_target, i))
                 .unwrap_or(info.run);
             produced = info.produces;
             if let Some(t) = targets[i] {
@@ -112,24 +113,31 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
         .collect()
 }
 
-/// The fused handler for instruction `i` when it is an `i32.add` or `i32.add_imm` whose
-/// result the next instruction, a compare-and-branch that no branch targets, tests as
-/// its first operand. The fused slot runs both and skips the branch's own slot (which
-/// keeps its handler: the frame, traps and the `match` dispatcher see the same code).
-fn fuse_add_branch(code: &[Instr], is_target: &[bool], i: usize) -> Option<Handler> {
-    let dst = match code[i] {
-        Instr::I32Add { dst, .. } | Instr::I32AddImm { dst, .. } => dst.0,
+/// The fused handler for instruction `i` when the next instruction, which no branch
+/// targets, uses its result as first operand: an `i32.add` or `i32.add_imm` tested by a
+/// compare-and-branch, or an `i32.add`, `i32.add_imm` or `i32.shl_imm` used as a load's
+/// address. The fused slot runs both and skips the second one's slot (which keeps its
+/// handler: the frame, traps and the `match` dispatcher see the same code).
+fn fuse_pair(code: &[Instr], is_target: &[bool], i: usize) -> Option<Handler> {
+    let (dst, prefix) = match code[i] {
+        Instr::I32Add { dst, .. } => (dst.0, 0),
+        Instr::I32AddImm { dst, .. } => (dst.0, 1),
+        Instr::I32ShlImm { dst, .. } => (dst.0, 2),
         _ => return None,
     };
-    let branch = code.get(i + 1)?;
-    if is_target[i + 1] || first_operand(branch) != Some(dst) {
+    let next = code.get(i + 1)?;
+    if is_target[i + 1] || first_operand(next) != Some(dst) {
         return None;
     }
-    let (add, add_imm) = after_add(branch)?;
-    Some(match code[i] {
-        Instr::I32Add { .. } => add,
-        _ => add_imm,
-    })
+    if let Some(handlers) = load_after(next) {
+        return Some(handlers[prefix]);
+    }
+    let (add, add_imm) = after_add(next)?;
+    match prefix {
+        0 => Some(add),
+        1 => Some(add_imm),
+        _ => None,
+    }
 }
 
 /// How an instruction takes part in the accumulator (see [`thread`]).
@@ -334,13 +342,22 @@ macro_rules! operands {
     };
 }
 
-/// Runs the `i32.add` (`add`) or `i32.add_imm` (`add_imm`) at `$ip` for a fused
-/// add-then-branch slot: writes its `dst` and yields the value.
+/// Runs the `i32.add` (`add`), `i32.add_imm` (`add_imm`) or `i32.shl_imm` (`shl_imm`) at
+/// `$ip` for a fused slot: writes its `dst` and yields the value (same semantics as the
+/// rows in `ops.rs`).
 macro_rules! fused_prefix {
     (add, $ip:ident, $h:ident) => {{
         operands!($ip, I32Add { dst, a, b });
         let v = <i32>::from_cell($h.get(a))
             .wrapping_add(<i32>::from_cell($h.get(b)))
+            .to_cell();
+        $h.set(dst, v);
+        v
+    }};
+    (shl_imm, $ip:ident, $h:ident) => {{
+        operands!($ip, I32ShlImm { dst, a, imm });
+        let v = <i32>::from_cell($h.get(a))
+            .wrapping_shl(imm as u32)
             .to_cell();
         $h.set(dst, v);
         v
@@ -532,6 +549,28 @@ macro_rules! family_handler {
             unsafe { next(h, v, ex) }
         });
     };
+    (load_after $fname:ident $prefix:ident $name:ident $n:literal, $f:expr) => {
+        handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
+            let _ = acc;
+            let mut h = hot(ip, regs, mem, mem_len);
+            let base = fused_prefix!($prefix, ip, h);
+            // The load in the next slot, whose address is the prefix's `dst`.
+            let ld = h.ip;
+            operands!(ld, $name { dst, addr, offset });
+            let _ = addr;
+            // SAFETY: a load is never the last instruction of a function. Past it, a trap
+            // records the load's pc like the load's own handler does.
+            h.ip = unsafe { h.ip.add(1) };
+            let ea = base as u32 as u64 + offset as u64;
+            let v = match h.load_at::<$n>(ea) {
+                Ok(bytes) => ($f)(bytes).to_cell(),
+                Err(t) => leave!(h, ex, t),
+            };
+            h.set(dst, v);
+            // SAFETY: continues with the next instruction of the same code.
+            unsafe { next(h, v, ex) }
+        });
+    };
     (load $fname:ident $mode:ident $name:ident $n:literal, $f:expr) => {
         handler_fn!($fname, |ip, regs, mem, mem_len, acc, ex| {
             operands!(ip, $name { dst, addr, offset });
@@ -626,6 +665,9 @@ macro_rules! define_threaded {
             impl $ld {
                 family_handler!(load run cell $ld $ldn, $ldf);
                 family_handler!(load run_acc acc $ld $ldn, $ldf);
+                family_handler!(load_after after_add add $ld $ldn, $ldf);
+                family_handler!(load_after after_add_imm add_imm $ld $ldn, $ldf);
+                family_handler!(load_after after_shl_imm shl_imm $ld $ldn, $ldf);
             })*
             $(pub struct $st;
             impl $st {
@@ -685,6 +727,19 @@ macro_rules! define_threaded {
             match *branch {
                 $(Instr::$bc { .. } => Some((op::$bc::after_add, op::$bc::after_add_imm)),)*
                 $(Instr::$bci { .. } => Some((op::$bci::after_add, op::$bci::after_add_imm)),)*
+                _ => None,
+            }
+        }
+
+        /// The fused handlers for an `i32.add`, `i32.add_imm` or `i32.shl_imm` followed
+        /// by the load of each opcode that uses its result as the address.
+        fn load_after(load: &Instr) -> Option<[Handler; 3]> {
+            match *load {
+                $(Instr::$ld { .. } => Some([
+                    op::$ld::after_add,
+                    op::$ld::after_add_imm,
+                    op::$ld::after_shl_imm,
+                ]),)*
                 _ => None,
             }
         }
