@@ -77,6 +77,24 @@ impl Config {
         self
     }
 
+    /// Accept the tail-call instructions `return_call` and `return_call_indirect` (Wasm
+    /// 3.0; on by default). A tail call replaces the caller's frame, so tail recursion
+    /// runs in constant stack space.
+    pub fn wasm_tail_call(&mut self, on: bool) -> &mut Self {
+        self.feature(wasmparser::WasmFeatures::TAIL_CALL, on)
+    }
+
+    /// Accept extended constant expressions: `i32`/`i64` `add`, `sub` and `mul` in
+    /// global initializers and segment offsets (Wasm 3.0; on by default).
+    pub fn wasm_extended_const(&mut self, on: bool) -> &mut Self {
+        self.feature(wasmparser::WasmFeatures::EXTENDED_CONST, on)
+    }
+
+    fn feature(&mut self, feature: wasmparser::WasmFeatures, on: bool) -> &mut Self {
+        self.runtime.features.set(feature, on);
+        self
+    }
+
     /// Translate every function when the module is created, instead of on first call.
     /// Validation always covers the whole module either way.
     pub fn eager_translation(&mut self, eager: bool) -> &mut Self {

@@ -273,6 +273,10 @@ macro_rules! define_steppable {
                 Instr::Return { .. }
                     | Instr::Return1 { .. }
                     | Instr::ReturnSpan { .. }
+                    // Tail calls replace the frame that native code runs in: a function
+                    // with them stays interpreted for now.
+                    | Instr::ReturnCall { .. }
+                    | Instr::ReturnCallIndirect { .. }
                     | Instr::Data { .. }
             ) {
                 return false;

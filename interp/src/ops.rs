@@ -417,6 +417,11 @@ macro_rules! for_each_op {
                 (Call, "call", { func: u32, base: Reg }),
                 /// Calls the function at `index` of table `table`, which must have type `ty`.
                 (CallIndirect, "call_indirect", { index: Reg, base: Reg, table: u16, ty: u32 }),
+                /// Tail call: the callee's frame, with the arguments at `base` moved to its
+                /// start, replaces the current one (no frame is pushed).
+                (ReturnCall, "return_call", { func: u32, base: Reg }),
+                /// Tail call through table `table` (see `call_indirect`, `return_call`).
+                (ReturnCallIndirect, "return_call_indirect", { index: Reg, base: Reg, table: u16, ty: u32 }),
                 /// `dst = if cond != 0 { a } else { b }`
                 hot (Select, "select", { dst: Dst, cond: Reg, a: Reg, b: Reg }),
                 // Loads and stores at `(addr + imm) mod 2^32` with offset 0: an `i32.add` of a

@@ -1,16 +1,58 @@
-//! The WebAssembly spec suite (core 2.0) in interpreter, JIT and tiered mode.
+//! The WebAssembly spec suite (core 2.0, and Wasm 3.0 as far as it is built) in
+//! interpreter, JIT and tiered mode.
 //!
 //! Every `.wast` file of `shared/spec-testsuite/core-2.0` runs through `gloam::wast`. A
 //! file fails if any of its directives fails. `tests/known-failures/{interp,jit}.txt` list the
-//! files allowed to fail, one `file.wast: reason` per line. The test fails when a file off
+//! files allowed to fail, one `file.wast: reason` per line (`interp-3.0.txt` for the
+//! Wasm 3.0 suite). The test fails when a file off
 //! the list fails, and when a listed file passes (so the list can only shrink).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec-testsuite/core-2.0")
+fn suite_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/spec-testsuite")
+}
+
+/// The `.wast` files directly in `dir`, by name.
+fn wast_files(dir: &Path) -> BTreeMap<String, PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), p))
+        .collect()
+}
+
+/// The core 2.0 suite, by file name.
+fn core_2_0() -> BTreeMap<String, PathBuf> {
+    let files = wast_files(&suite_root().join("core-2.0"));
+    assert!(
+        files.len() > 100,
+        "spec suite looks incomplete: {} files",
+        files.len()
+    );
+    files
+}
+
+/// The Wasm 3.0 suite as the suite's README defines it: the core 2.0 files overlaid with
+/// `proposals/wasm-3.0` (a file there replaces the 2.0 one of the same name; files in
+/// its subfolders are named `folder/file.wast`).
+fn wasm_3_0() -> BTreeMap<String, PathBuf> {
+    let dir = suite_root().join("proposals/wasm-3.0");
+    let mut files = core_2_0();
+    files.extend(wast_files(&dir));
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let sub = entry.unwrap().path();
+        if sub.is_dir() {
+            let folder = sub.file_name().unwrap().to_string_lossy().to_string();
+            for (name, path) in wast_files(&sub) {
+                files.insert(format!("{folder}/{name}"), path);
+            }
+        }
+    }
+    files
 }
 
 fn known_failures(mode: &str) -> BTreeMap<String, String> {
@@ -101,19 +143,31 @@ fn spec_core_2_0_interp_fuel_and_epochs() {
     run_suite(&config, "interp");
 }
 
+/// Wasm 3.0 in the interpreter. `known-failures/interp-3.0.txt` names the files of the
+/// proposals not built yet.
+#[test]
+fn spec_wasm_3_0_interp() {
+    run_files(&gloam::Config::new(), wasm_3_0(), "interp-3.0", "wasm-3.0");
+}
+
+/// Wasm 3.0 with every function compiled before its first call (functions using
+/// instructions the JIT does not compile, tail calls for one, stay interpreted).
+#[test]
+fn spec_wasm_3_0_jit() {
+    if !jit_or_skip() {
+        return;
+    }
+    let mut config = gloam::Config::new();
+    config.jit_threshold(Some(0));
+    run_files(&config, wasm_3_0(), "interp-3.0", "wasm-3.0");
+}
+
 fn run_suite(config: &gloam::Config, list: &str) {
-    let dir = suite_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
-        .collect();
-    files.sort();
-    assert!(
-        files.len() > 100,
-        "spec suite looks incomplete: {} files",
-        files.len()
-    );
+    run_files(config, core_2_0(), list, "core-2.0");
+}
+
+fn run_files(config: &gloam::Config, files: BTreeMap<String, PathBuf>, list: &str, suite: &str) {
+    let files: Vec<(String, PathBuf)> = files.into_iter().collect();
 
     let results = Mutex::new(Vec::new());
     let next = Mutex::new(0usize);
@@ -126,10 +180,11 @@ fn run_suite(config: &gloam::Config, list: &str) {
                         *n += 1;
                         *n - 1
                     };
-                    let Some(file) = files.get(i) else { break };
-                    let name = file.file_name().unwrap().to_string_lossy().to_string();
+                    let Some((name, file)) = files.get(i) else {
+                        break;
+                    };
                     let outcome = gloam::wast::run_wast_file(file, config);
-                    results.lock().unwrap().push((name, outcome));
+                    results.lock().unwrap().push((name.clone(), outcome));
                 }
             });
         }
@@ -163,7 +218,7 @@ fn run_suite(config: &gloam::Config, list: &str) {
         .filter(|k| !failing.contains(k))
         .cloned()
         .collect();
-    println!("spec core-2.0 ({list}): {passed} passed, {failed} failed");
+    println!("spec {suite} ({list}): {passed} passed, {failed} failed");
     assert!(
         unexpected.is_empty(),
         "unexpected failures:\n{}",

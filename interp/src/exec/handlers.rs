@@ -71,6 +71,44 @@ impl Executor<'_> {
         if self.gc_stress {
             self.stress_gc();
         }
+        let addr = self.indirect_callee(index, table, ty)?;
+        self.call_addr(addr, base)
+    }
+
+    pub(super) fn ReturnCall(&mut self, func: u32, base: Reg) -> Step {
+        if self.gc_stress {
+            self.stress_gc();
+        }
+        let module = self.module();
+        if func >= module.num_imported_funcs {
+            let f = module
+                .code(func - module.num_imported_funcs)
+                .map_err(super::translate_error)?;
+            let f: *const _ = f;
+            self.tail_enter(f, base, self.inst, self.module)
+        } else {
+            let addr = self.store.instances[self.inst as usize].funcs[func as usize];
+            self.tail_call_addr(addr, base)
+        }
+    }
+
+    pub(super) fn ReturnCallIndirect(
+        &mut self,
+        index: Reg,
+        base: Reg,
+        table: u16,
+        ty: u32,
+    ) -> Step {
+        if self.gc_stress {
+            self.stress_gc();
+        }
+        let addr = self.indirect_callee(index, table, ty)?;
+        self.tail_call_addr(addr, base)
+    }
+
+    /// The store address of the function at `index` of table `table`, checked against
+    /// type `ty` (the traps of `call_indirect`).
+    fn indirect_callee(&mut self, index: Reg, table: u16, ty: u32) -> Result<u32, Exit> {
         let i = self.get(index) as u32 as usize;
         let t = self.table_addr(table as u32);
         let elem = *self.store.tables[t]
@@ -85,7 +123,7 @@ impl Executor<'_> {
         if self.store.funcs[addr as usize].type_id() != expected {
             return Err(Exit::Trap(Trap::BadSignature));
         }
-        self.call_addr(addr, base)
+        Ok(addr)
     }
 
     #[inline(always)]

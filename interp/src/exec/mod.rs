@@ -765,6 +765,68 @@ impl Executor<'_> {
         }
     }
 
+    /// A tail call of wasm function `f` of instance `inst`: its arguments, at `base`, move
+    /// to the start of the current frame, which becomes the callee's. The call depth and
+    /// the frame's position on the value stack stay as they were, so tail recursion runs
+    /// in constant space.
+    fn tail_enter(
+        &mut self,
+        f: *const CompiledFunc,
+        base: Reg,
+        inst: u32,
+        module: *const Module,
+    ) -> Step {
+        // SAFETY: `f` comes from `Module::code` of a module the store keeps alive.
+        let (params, frame_size) = unsafe { ((*f).param_cells, (*f).frame_size) };
+        let from = self.base + base.0 as usize;
+        self.store
+            .stack
+            .copy_within(from..from + params as usize, self.base);
+        if self.base + frame_size as usize > self.store.stack.len() {
+            grow_stack(self.store, self.base + frame_size as usize)?;
+        }
+        self.func = f;
+        self.code = self.func().units();
+        self.pc = 0;
+        self.refresh_regs();
+        self.zero_locals();
+        if inst != self.inst {
+            self.inst = inst;
+            self.module = module;
+            self.refresh_memory();
+        }
+        // JIT hook: tier-up counting; a native callee runs here.
+        self.jit_entered()
+    }
+
+    /// A tail call of store function `addr` with its arguments at `base`. A host callee is
+    /// called normally and its results returned at once.
+    fn tail_call_addr(&mut self, addr: u32, base: Reg) -> Step {
+        match &self.store.funcs[addr as usize] {
+            FuncEntity::Wasm {
+                instance, index, ..
+            } => {
+                let (instance, index) = (*instance, *index);
+                let module: *const Module = &*self.store.instances[instance as usize].module;
+                // SAFETY: the module is kept alive by its instance in this store.
+                let m = unsafe { &*module };
+                let f = m
+                    .code(index - m.num_imported_funcs)
+                    .map_err(translate_error)?;
+                self.tail_enter(f, base, instance, module)
+            }
+            FuncEntity::Host { ty, func, .. } => {
+                let cells = |tys: &[crate::ValType]| tys.iter().map(|t| t.cells()).sum();
+                let (np, nr) = (cells(ty.params()), cells(ty.results()));
+                let func = func.clone();
+                self.call_host(&func, np, nr, base)?;
+                let from = self.base + base.0 as usize;
+                self.store.stack.copy_within(from..from + nr, self.base);
+                self.ret()
+            }
+        }
+    }
+
     fn call_host(&mut self, func: &HostFunc, np: usize, nr: usize, base: Reg) -> Step {
         let at = self.base + base.0 as usize;
         let n = np.max(nr);

@@ -1129,6 +1129,35 @@ impl<'m> Translator<'m> {
         self.push_results(ty.results())
     }
 
+    fn visit_return_call(&mut self, func: u32) -> R {
+        let ty = self.module.func_type(func).clone();
+        let base = self.call_args(ty.params().len())?;
+        self.emit(Instr::ReturnCall { func, base });
+        self.set_unreachable();
+        Ok(())
+    }
+
+    fn visit_return_call_indirect(&mut self, ty_index: u32, table: u32) -> R {
+        let ty = self
+            .module
+            .types
+            .get(ty_index as usize)
+            .ok_or("bad type index")?
+            .clone();
+        let index = self.pop()?;
+        let index = self.use_reg(index);
+        let base = self.call_args(ty.params().len())?;
+        let table = u16::try_from(table).map_err(|_| "table index too large")?;
+        self.emit(Instr::ReturnCallIndirect {
+            index,
+            base,
+            table,
+            ty: ty_index,
+        });
+        self.set_unreachable();
+        Ok(())
+    }
+
     fn visit_call_indirect(&mut self, ty_index: u32, table: u32) -> R {
         let ty = self
             .module

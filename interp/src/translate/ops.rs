@@ -78,6 +78,11 @@ impl Translator<'_> {
                 Ok(())
             }
             O::Call { function_index } => t.visit_call(function_index),
+            O::ReturnCall { function_index } => t.visit_return_call(function_index),
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => t.visit_return_call_indirect(type_index, table_index),
             O::CallIndirect {
                 type_index,
                 table_index,
