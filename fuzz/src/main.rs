@@ -1,6 +1,8 @@
-//! `gloam-fuzz [--seconds N] [--seed S] [--cases N]`: runs differential cases (gloam
-//! against wasmi) from seed S upwards until the time or case budget is spent, and prints
-//! the case count and every divergence with its seed. Exits non-zero on a divergence.
+//! `gloam-fuzz [--seconds N] [--seed S] [--cases N]`: runs differential cases (gloam's
+//! interpreter against its JIT and against wasmi, with wasmtime as the tie-breaker under
+//! the `wasmtime-oracle` feature) from seed S upwards until the time or case budget is
+//! spent. Prints every divergence (`DIVERGENCE seed N: ...`) and every wasmi bug found
+//! (`ORACLE seed N: ...`), then a summary line. Exits non-zero on a divergence.
 //! `gloam-fuzz --dump S` writes case S's module to `case-S.wasm`.
 
 use std::process::ExitCode;
@@ -47,38 +49,52 @@ fn main() -> ExitCode {
     let mut s = seed;
     while start.elapsed() < budget && totals.cases < max_cases {
         let r = gloam_fuzz::run_case(s);
-        if let Err(e) = &r {
-            println!("DIVERGENCE {e}");
+        match &r {
+            Err(e) => println!("DIVERGENCE {e}"),
+            Ok(stats) => {
+                if let Some(bug) = &stats.oracle_bug {
+                    println!("ORACLE seed {s}: {bug}");
+                }
+            }
         }
-        totals.add(s, r);
+        totals.add(r);
         s = s.wrapping_add(1);
         if last_report.elapsed() > Duration::from_secs(60) {
             last_report = Instant::now();
             println!(
-                "[{:>5}s] {} cases, {} calls, {} divergences",
+                "[{:>5}s] {} cases, {} calls, {} divergences, {} oracle bugs",
                 start.elapsed().as_secs(),
                 totals.cases,
                 totals.calls,
-                totals.divergences.len()
+                totals.divergences.len(),
+                totals.oracle_bugs
             );
         }
     }
+    let jit = if gloam_fuzz::jit_compared() {
+        format!(
+            "JIT compared ({} of {} functions compiled)",
+            totals.jit_compiled, totals.jit_funcs
+        )
+    } else {
+        "JIT not compared (no backend for this target)".to_string()
+    };
+    let tie_breaker = if gloam_fuzz::wasmtime_compared() {
+        "wasmi bugs confirmed by wasmtime or ORACLE_BUGS"
+    } else {
+        "wasmi bugs from ORACLE_BUGS; no wasmtime tie-breaker"
+    };
     println!(
-        "seeds {seed}..{s}: {} cases in {:.1}s ({} skipped, {} inconclusive: stack exhaustion), {} calls ({} trapped in both), {} divergences",
+        "seeds {seed}..{s}: {} cases in {:.1}s ({} skipped, {} inconclusive: stack exhaustion), {} calls ({} trapped), {} divergences, {} oracle bugs ({tie_breaker}), {jit}",
         totals.cases,
         start.elapsed().as_secs_f64(),
         totals.skipped,
         totals.inconclusive,
         totals.calls,
         totals.traps,
-        totals.divergences.len()
+        totals.divergences.len(),
+        totals.oracle_bugs,
     );
-    if totals.oracle_bugs > 0 {
-        println!(
-            "({} of the printed divergences are known wasmi bugs, see ORACLE_BUGS)",
-            totals.oracle_bugs
-        );
-    }
     if totals.divergences.is_empty() {
         ExitCode::SUCCESS
     } else {
