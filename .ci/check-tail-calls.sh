@@ -10,9 +10,9 @@ set -euo pipefail
 bin=${1:-target/release/gloam}
 [ "$(uname -m)" = x86_64 ] || { echo "check-tail-calls: not x86-64, skipped"; exit 0; }
 command -v objdump >/dev/null || { echo "check-tail-calls: objdump missing" >&2; exit 1; }
-handlers=$(objdump -d --no-show-raw-insn "$bin" | grep -Ec 'threaded(2op|6acc_op|9global_op|7call_op).*(3run|7run_acc|9run_acc_b|9after_add|13after_add_imm|13after_shl_imm|3get|3set|7set_acc|4call|3ret|4ret1)17h.*>:$' || true)
+handlers=$(objdump -d --no-show-raw-insn "$bin" | grep -Ec 'threaded(2op|6acc_op|9global_op|7call_op).*(3run|7run_acc|9run_acc_b|9after_add|13after_add_imm|13after_shl_imm|3get|3set|7set_acc|4call|13call_indirect|3ret|4ret1)17h.*>:$' || true)
 bad=$(objdump -d --no-show-raw-insn "$bin" | awk '
-/^[0-9a-f]+ <_ZN12gloam_interp4exec8threaded(2op|6acc_op|9global_op|7call_op).*(3run|7run_acc|9run_acc_b|9after_add|13after_add_imm|13after_shl_imm|3get|3set|7set_acc|4call|3ret|4ret1)17h/ { fn=$2; next }
+/^[0-9a-f]+ <_ZN12gloam_interp4exec8threaded(2op|6acc_op|9global_op|7call_op).*(3run|7run_acc|9run_acc_b|9after_add|13after_add_imm|13after_shl_imm|3get|3set|7set_acc|4call|13call_indirect|3ret|4ret1)17h/ { fn=$2; next }
 /^[0-9a-f]+ </ { fn="" }
 fn != "" && /call +\*/ && !/\(%rip\)/ { print fn }' | sort -u)
 if [ "$handlers" -lt 100 ]; then

@@ -651,6 +651,64 @@ impl Executor<'_> {
         let Some(f) = module.compiled(def) else {
             return false;
         };
+        self.enter_compiled_fast(f, base, ret_pc)
+    }
+
+    /// `call_indirect`'s counterpart of [`Executor::enter_fast`]: the table entry must be
+    /// a translated function of the current instance with the expected type. Every other
+    /// case, traps included, is left to the general path (false, nothing changed).
+    #[allow(dead_code)]
+    #[inline(always)]
+    fn enter_fast_indirect(
+        &mut self,
+        index: Reg,
+        base: Reg,
+        table: u16,
+        ty: u32,
+        ret_pc: usize,
+    ) -> bool {
+        if !self.fast_calls {
+            return false;
+        }
+        let i = self.get(index) as u32 as usize;
+        let Some(&t) = self.store.instances[self.inst as usize]
+            .tables
+            .get(table as usize)
+        else {
+            return false;
+        };
+        let Some(&elem) = self.store.tables[t as usize].elements.get(i) else {
+            return false;
+        };
+        let Some(addr) = elem.checked_sub(1) else {
+            return false;
+        };
+        // SAFETY: as in `enter_fast`.
+        let module = unsafe { &*self.module };
+        let Some(&FuncEntity::Wasm {
+            instance,
+            index,
+            type_id,
+        }) = self.store.funcs.get(addr as usize)
+        else {
+            return false;
+        };
+        if instance != self.inst || Some(&type_id) != module.type_ids.get(ty as usize) {
+            return false;
+        }
+        let Some(f) = index
+            .checked_sub(module.num_imported_funcs)
+            .and_then(|def| module.compiled(def))
+        else {
+            return false;
+        };
+        self.enter_compiled_fast(f, base, ret_pc)
+    }
+
+    /// The frame switch of the fast calls: `f` is a translated function of the current
+    /// instance.
+    #[inline(always)]
+    fn enter_compiled_fast(&mut self, f: &CompiledFunc, base: Reg, ret_pc: usize) -> bool {
         let new_base = self.base + base.0 as usize;
         let frames = &mut self.store.frames;
         let depth = frames.len();

@@ -168,9 +168,13 @@ fn acc_info(instr: &Instr) -> AccInfo {
                 run_acc_b: None,
             };
         }
-        Instr::Call { .. } | Instr::Return { .. } | Instr::Return1 { .. } => {
+        Instr::Call { .. }
+        | Instr::CallIndirect { .. }
+        | Instr::Return { .. }
+        | Instr::Return1 { .. } => {
             let run: Handler = match instr {
                 Instr::Call { .. } => call_op::call,
+                Instr::CallIndirect { .. } => call_op::call_indirect,
                 Instr::Return { .. } => call_op::ret,
                 _ => call_op::ret1,
             };
@@ -869,6 +873,42 @@ mod call_op {
         // SAFETY: the general handler of this instruction.
         unsafe { general_call(ip, regs, mem, mem_len, acc, ex) }
     });
+
+    handler_fn!(call_indirect, |ip, regs, mem, mem_len, acc, ex| {
+        operands!(
+            ip,
+            CallIndirect {
+                index,
+                base,
+                table,
+                ty
+            }
+        );
+        // SAFETY: as in `call`.
+        let ret_pc = unsafe { ip.offset_from(ex.code) } as usize + 1;
+        if ex.enter_fast_indirect(index, base, table, ty, ret_pc) {
+            let h = Hot::new(core::ptr::null(), ex.code, ex.regs, mem, mem_len);
+            // SAFETY: as in `call`.
+            return unsafe { next(h, acc, ex) };
+        }
+        // SAFETY: the general handler of this instruction.
+        unsafe { general_call_indirect(ip, regs, mem, mem_len, acc, ex) }
+    });
+
+    /// The general `call_indirect` handler, out of line like [`general_call`].
+    #[cold]
+    #[inline(never)]
+    unsafe fn general_call_indirect(
+        ip: *const Slot,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        acc: u64,
+        ex: &mut Executor<'_>,
+    ) {
+        // SAFETY: the general handler of this instruction.
+        unsafe { op::CallIndirect::run(ip, regs, mem, mem_len, acc, ex) }
+    }
 
     /// The general `call` handler, kept out of line so that the fast path needs no stack
     /// frame.
