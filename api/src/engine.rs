@@ -90,6 +90,16 @@ impl Config {
         self.feature(wasmparser::WasmFeatures::EXTENDED_CONST, on)
     }
 
+    /// Accept the relaxed SIMD instructions (Wasm 3.0; on by default). gloam gives each
+    /// one fixed result from the set the spec allows, the same on every host and in
+    /// every tier (the 2.0 instruction's where there is one: `relaxed_swizzle` as
+    /// `swizzle`, `relaxed_trunc` as `trunc_sat`, `relaxed_laneselect` as `bitselect`,
+    /// `relaxed_min`/`max` as `min`/`max`; `relaxed_madd` rounds twice; the dot products
+    /// read both operands as signed).
+    pub fn wasm_relaxed_simd(&mut self, on: bool) -> &mut Self {
+        self.feature(wasmparser::WasmFeatures::RELAXED_SIMD, on)
+    }
+
     fn feature(&mut self, feature: wasmparser::WasmFeatures, on: bool) -> &mut Self {
         self.runtime.features.set(feature, on);
         self

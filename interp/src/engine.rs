@@ -38,10 +38,11 @@ impl Default for RuntimeConfig {
             max_stack_cells: 1 << 22,
             eager_translation: false,
             // Wasm 2.0 (fixed-width SIMD included) and the parts of Wasm 3.0 built so far:
-            // tail calls and extended constant expressions.
+            // tail calls, extended constant expressions and relaxed SIMD.
             features: wasmparser::WasmFeatures::WASM2
                 .union(wasmparser::WasmFeatures::TAIL_CALL)
-                .union(wasmparser::WasmFeatures::EXTENDED_CONST),
+                .union(wasmparser::WasmFeatures::EXTENDED_CONST)
+                .union(wasmparser::WasmFeatures::RELAXED_SIMD),
             gc_heap_limit: 1 << 24,
             gc_stress: false,
             jit_threshold: None,

@@ -727,6 +727,19 @@ macro_rules! for_each_op {
                 hot (I64x2ShrS, "i64x2.shr_s", { dst: Dst, a: Reg, b: Reg }),
                 hot (I64x2ShrU, "i64x2.shr_u", { dst: Dst, a: Reg, b: Reg }),
                 hot (V128Bitselect, "v128.bitselect", { dst: Dst, a: Reg, b: Reg, c: Reg }),
+                // Relaxed SIMD (Wasm 3.0) rows that have no 2.0 twin; the others translate to
+                // the 2.0 instruction whose result is in the allowed set (see
+                // `translate/simd.rs`). Results are deterministic on every host.
+                /// `a * b + c` per lane, rounded after the multiply and after the add.
+                hot (F32x4RelaxedMadd, "f32x4.relaxed_madd", { dst: Dst, a: Reg, b: Reg, c: Reg }),
+                /// `-(a * b) + c` per lane, rounded twice.
+                hot (F32x4RelaxedNmadd, "f32x4.relaxed_nmadd", { dst: Dst, a: Reg, b: Reg, c: Reg }),
+                hot (F64x2RelaxedMadd, "f64x2.relaxed_madd", { dst: Dst, a: Reg, b: Reg, c: Reg }),
+                hot (F64x2RelaxedNmadd, "f64x2.relaxed_nmadd", { dst: Dst, a: Reg, b: Reg, c: Reg }),
+                /// Pairwise sums of signed `i8 * i8` products, saturated to `i16`.
+                hot (I16x8RelaxedDotI8x16I7x16S, "i16x8.relaxed_dot_i8x16_i7x16_s", { dst: Dst, a: Reg, b: Reg }),
+                /// Sums of four signed `i8 * i8` products, plus the `i32` lane of `c` (wrapping).
+                hot (I32x4RelaxedDotI8x16I7x16AddS, "i32x4.relaxed_dot_i8x16_i7x16_add_s", { dst: Dst, a: Reg, b: Reg, c: Reg }),
                 // ---- Limits: handlers in `exec/limits.rs`; emitted only when the engine's
                 // config enables fuel or epochs (see `limits.rs` for the rules). Rows marked
                 // `limit` run on the executor and the hot state without writing it back.

@@ -626,6 +626,49 @@ pub fn store_lane<const N: usize>(v: V128, i: u8) -> [u8; N] {
     arr(&v.0[at..at + N])
 }
 
+/// `f32x4.relaxed_madd` (`neg: false`) and `f32x4.relaxed_nmadd` (`neg: true`): the
+/// unfused `±(a * b) + c`, one of the results the spec allows, the same on every host.
+#[inline]
+pub fn f32x4_relaxed_madd(a: V128, b: V128, c: V128, neg: bool) -> V128 {
+    let (a, b, c) = (lanes::<f32, 4>(a), lanes::<f32, 4>(b), lanes::<f32, 4>(c));
+    from_lanes::<f32, 4>(core::array::from_fn(|i| {
+        let p = a[i] * b[i];
+        (if neg { -p } else { p }) + c[i]
+    }))
+}
+
+/// `f64x2.relaxed_madd` / `f64x2.relaxed_nmadd`, as [`f32x4_relaxed_madd`].
+#[inline]
+pub fn f64x2_relaxed_madd(a: V128, b: V128, c: V128, neg: bool) -> V128 {
+    let (a, b, c) = (lanes::<f64, 2>(a), lanes::<f64, 2>(b), lanes::<f64, 2>(c));
+    from_lanes::<f64, 2>(core::array::from_fn(|i| {
+        let p = a[i] * b[i];
+        (if neg { -p } else { p }) + c[i]
+    }))
+}
+
+/// `i16x8.relaxed_dot_i8x16_i7x16_s`: both operands read as signed bytes; each lane is
+/// the saturated sum of a pair of products (exact whenever `b`'s bytes fit in 7 bits).
+#[inline]
+pub fn i16x8_relaxed_dot_i8x16_i7x16_s(a: V128, b: V128) -> V128 {
+    let (a, b) = (lanes::<i8, 16>(a), lanes::<i8, 16>(b));
+    from_lanes::<i16, 8>(core::array::from_fn(|i| {
+        let sum = a[2 * i] as i32 * b[2 * i] as i32 + a[2 * i + 1] as i32 * b[2 * i + 1] as i32;
+        sum.clamp(i16::MIN as i32, i16::MAX as i32) as i16
+    }))
+}
+
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s`: the four signed byte products of each lane,
+/// summed, plus `c`'s lane (wrapping).
+#[inline]
+pub fn i32x4_relaxed_dot_i8x16_i7x16_add_s(a: V128, b: V128, c: V128) -> V128 {
+    let (a, b, c) = (lanes::<i8, 16>(a), lanes::<i8, 16>(b), lanes::<i32, 4>(c));
+    from_lanes::<i32, 4>(core::array::from_fn(|i| {
+        let dot: i32 = (4 * i..4 * i + 4).map(|j| a[j] as i32 * b[j] as i32).sum();
+        dot.wrapping_add(c[i])
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

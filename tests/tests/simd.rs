@@ -319,3 +319,54 @@ fn simd_workload_matches_scalar_twin_without_allocating() -> Result<()> {
     assert_eq!(sums, [1350247282469908398; 2]);
     Ok(())
 }
+
+/// Relaxed SIMD gives one fixed answer from the allowed set, the same in every tier:
+/// `relaxed_madd` rounds after the multiply (unfused), the dot products read both
+/// operands as signed bytes and saturate the `i16` pair sums, `relaxed_swizzle` zeroes
+/// out-of-range lanes.
+#[test]
+fn relaxed_simd_results_are_fixed() -> anyhow::Result<()> {
+    let wat = r#"(module
+      (func (export "madd") (param f32 f32 f32) (result f32)
+        (f32x4.extract_lane 0 (f32x4.relaxed_madd
+          (f32x4.splat (local.get 0)) (f32x4.splat (local.get 1)) (f32x4.splat (local.get 2)))))
+      (func (export "nmadd") (param f64 f64 f64) (result f64)
+        (f64x2.extract_lane 1 (f64x2.relaxed_nmadd
+          (f64x2.splat (local.get 0)) (f64x2.splat (local.get 1)) (f64x2.splat (local.get 2)))))
+      (func (export "dot16") (param i32 i32) (result i32)
+        (i16x8.extract_lane_s 0 (i16x8.relaxed_dot_i8x16_i7x16_s
+          (i8x16.splat (local.get 0)) (i8x16.splat (local.get 1)))))
+      (func (export "dot32") (param i32 i32 i32) (result i32)
+        (i32x4.extract_lane 3 (i32x4.relaxed_dot_i8x16_i7x16_add_s
+          (i8x16.splat (local.get 0)) (i8x16.splat (local.get 1)) (i32x4.splat (local.get 2)))))
+      (func (export "swizzle") (param i32) (result i32)
+        (i8x16.extract_lane_u 0 (i8x16.relaxed_swizzle
+          (v128.const i8x16 9 8 7 6 5 4 3 2 1 0 1 2 3 4 5 6) (i8x16.splat (local.get 0))))))"#;
+    for jit in [None, Some(0)] {
+        let mut config = Config::new();
+        config.jit_threshold(jit);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, wat)?;
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        // (1 + 2^-12)^2 - 1 - 2^-11 = 2^-24 exactly, which a fused multiply-add keeps; the
+        // rounded product loses it.
+        let x = 1.0 + f32::powi(2.0, -12);
+        let madd = instance.get_typed_func::<(f32, f32, f32), f32>(&mut store, "madd")?;
+        let c = -(1.0 + f32::powi(2.0, -11));
+        assert_eq!(madd.call(&mut store, (x, x, c))?, x * x + c);
+        assert_eq!(madd.call(&mut store, (x, x, c))?, 0.0);
+        let nmadd = instance.get_typed_func::<(f64, f64, f64), f64>(&mut store, "nmadd")?;
+        assert_eq!(nmadd.call(&mut store, (3.0, 4.0, 20.0))?, 8.0);
+        let dot16 = instance.get_typed_func::<(i32, i32), i32>(&mut store, "dot16")?;
+        assert_eq!(dot16.call(&mut store, (-128, 127))?, -32512);
+        // -128 * -128 * 2 = 32768 saturates.
+        assert_eq!(dot16.call(&mut store, (-128, -128))?, 32767);
+        let dot32 = instance.get_typed_func::<(i32, i32, i32), i32>(&mut store, "dot32")?;
+        assert_eq!(dot32.call(&mut store, (-128, -127, 1))?, 65025);
+        let swizzle = instance.get_typed_func::<i32, i32>(&mut store, "swizzle")?;
+        assert_eq!(swizzle.call(&mut store, 2)?, 7);
+        assert_eq!(swizzle.call(&mut store, 200)?, 0);
+    }
+    Ok(())
+}

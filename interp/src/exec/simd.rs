@@ -187,6 +187,47 @@ impl Hot {
     }
 
     #[inline(always)]
+    pub(super) fn F32x4RelaxedMadd(&mut self, dst: Dst, a: Reg, b: Reg, c: Reg) -> Step {
+        let v = simd::f32x4_relaxed_madd(self.v128(a), self.v128(b), self.v128(c), false);
+        self.set_v128(dst, v);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn F32x4RelaxedNmadd(&mut self, dst: Dst, a: Reg, b: Reg, c: Reg) -> Step {
+        let v = simd::f32x4_relaxed_madd(self.v128(a), self.v128(b), self.v128(c), true);
+        self.set_v128(dst, v);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn F64x2RelaxedMadd(&mut self, dst: Dst, a: Reg, b: Reg, c: Reg) -> Step {
+        let v = simd::f64x2_relaxed_madd(self.v128(a), self.v128(b), self.v128(c), false);
+        self.set_v128(dst, v);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn F64x2RelaxedNmadd(&mut self, dst: Dst, a: Reg, b: Reg, c: Reg) -> Step {
+        let v = simd::f64x2_relaxed_madd(self.v128(a), self.v128(b), self.v128(c), true);
+        self.set_v128(dst, v);
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn I32x4RelaxedDotI8x16I7x16AddS(
+        &mut self,
+        dst: Dst,
+        a: Reg,
+        b: Reg,
+        c: Reg,
+    ) -> Step {
+        let v = simd::i32x4_relaxed_dot_i8x16_i7x16_add_s(self.v128(a), self.v128(b), self.v128(c));
+        self.set_v128(dst, v);
+        Ok(())
+    }
+
+    #[inline(always)]
     pub(super) fn V128Bitselect(&mut self, dst: Dst, a: Reg, b: Reg, c: Reg) -> Step {
         let v = simd::v128_bitselect(self.v128(a), self.v128(b), self.v128(c));
         self.set_v128(dst, v);
@@ -445,6 +486,7 @@ macro_rules! bin {
     };
 }
 bin! {
+    I16x8RelaxedDotI8x16I7x16S => i16x8_relaxed_dot_i8x16_i7x16_s,
     I8x16Swizzle => i8x16_swizzle,
     I8x16Eq => i8x16_eq,
     I8x16Ne => i8x16_ne,

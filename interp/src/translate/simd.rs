@@ -81,6 +81,38 @@ impl Translator<'_> {
             O::V128Const { value } => t.v128_const(*value.bytes()),
             O::I8x16Shuffle { lanes } => t.shuffle(lanes),
             O::V128Bitselect => t.bitselect(),
+            // Relaxed SIMD: where a 2.0 instruction's result is one the spec allows, that
+            // instruction (deterministic on every host); the rest have rows of their own.
+            O::I8x16RelaxedSwizzle => vbin!(t, I8x16Swizzle),
+            O::I32x4RelaxedTruncF32x4S => vun!(t, I32x4TruncSatF32x4S),
+            O::I32x4RelaxedTruncF32x4U => vun!(t, I32x4TruncSatF32x4U),
+            O::I32x4RelaxedTruncF64x2SZero => vun!(t, I32x4TruncSatF64x2SZero),
+            O::I32x4RelaxedTruncF64x2UZero => vun!(t, I32x4TruncSatF64x2UZero),
+            O::I8x16RelaxedLaneselect
+            | O::I16x8RelaxedLaneselect
+            | O::I32x4RelaxedLaneselect
+            | O::I64x2RelaxedLaneselect => t.bitselect(),
+            O::F32x4RelaxedMin => vbin!(t, F32x4Min),
+            O::F32x4RelaxedMax => vbin!(t, F32x4Max),
+            O::F64x2RelaxedMin => vbin!(t, F64x2Min),
+            O::F64x2RelaxedMax => vbin!(t, F64x2Max),
+            O::I16x8RelaxedQ15mulrS => vbin!(t, I16x8Q15MulrSatS),
+            O::F32x4RelaxedMadd => {
+                t.v_ternary(|dst, a, b, c| Instr::F32x4RelaxedMadd { dst, a, b, c })
+            }
+            O::F32x4RelaxedNmadd => {
+                t.v_ternary(|dst, a, b, c| Instr::F32x4RelaxedNmadd { dst, a, b, c })
+            }
+            O::F64x2RelaxedMadd => {
+                t.v_ternary(|dst, a, b, c| Instr::F64x2RelaxedMadd { dst, a, b, c })
+            }
+            O::F64x2RelaxedNmadd => {
+                t.v_ternary(|dst, a, b, c| Instr::F64x2RelaxedNmadd { dst, a, b, c })
+            }
+            O::I16x8RelaxedDotI8x16I7x16S => vbin!(t, I16x8RelaxedDotI8x16I7x16S),
+            O::I32x4RelaxedDotI8x16I7x16AddS => {
+                t.v_ternary(|dst, a, b, c| Instr::I32x4RelaxedDotI8x16I7x16AddS { dst, a, b, c })
+            }
 
             O::V128Load { memarg } => vload!(t, V128Load, memarg),
             O::V128Load8x8S { memarg } => vload!(t, V128Load8x8S, memarg),
@@ -342,12 +374,17 @@ impl Translator<'_> {
     }
 
     fn bitselect(&mut self) -> R {
+        self.v_ternary(|dst, a, b, c| Instr::V128Bitselect { dst, a, b, c })
+    }
+
+    /// `(v128, v128, v128) -> v128`
+    fn v_ternary(&mut self, f: impl FnOnce(Dst, Reg, Reg, Reg) -> Instr) -> R {
         let c = self.pop()?;
         let b = self.pop()?;
         let a = self.pop()?;
         let (a, b, c) = (self.use_reg(a), self.use_reg(b), self.use_reg(c));
         let dst = self.push_temp(V128)?;
-        self.emit(Instr::V128Bitselect { dst, a, b, c });
+        self.emit(f(dst, a, b, c));
         Ok(())
     }
 
