@@ -33,7 +33,11 @@
 //!
 //! Both counters live in [`VMLimits`], a plain `repr(C)` struct inside the store, so a
 //! compiled tier can read and update them through the store pointer with the same
-//! semantics.
+//! semantics. The JIT does: its code gets pointers to the store's `VMLimits` and to the
+//! engine's epoch counter in `native::VmCtx`, charges fuel there itself (so `get_fuel` is
+//! exact whenever native code has exited), traps with the same trap when fuel is short,
+//! and hands a check that found the deadline reached back to the executor as a step exit,
+//! so the handler here runs the epoch action (see `exec/limits.rs`).
 //!
 //! # Resource limiter
 //!
@@ -60,6 +64,18 @@ impl Epoch {
     pub fn get(&self) -> u64 {
         #[allow(clippy::useless_conversion)]
         u64::from(self.counter.load(core::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The counter's address, for a compiled tier that loads it with a plain aligned
+    /// 64-bit load (atomic on the targets that have a JIT, and as relaxed as [`get`]);
+    /// null where the counter is 32 bits (no 64-bit atomics, hence no JIT).
+    ///
+    /// [`get`]: Epoch::get
+    pub fn as_ptr(&self) -> *const u64 {
+        #[cfg(target_has_atomic = "64")]
+        return self.counter.as_ptr();
+        #[cfg(not(target_has_atomic = "64"))]
+        return core::ptr::null();
     }
 
     /// Advances the epoch by one; callable from any thread.

@@ -12,13 +12,15 @@
 //! at the address in [`VmCtx::resume`]: the function start, or the instruction after one
 //! that native code handed back to the executor. It runs until it returns (status
 //! [`STATUS_RETURN`], results already in the first cells of its frame), needs the executor
-//! to run one instruction for it ([`STATUS_STEP`]: calls, `memory.grow`, table operations;
-//! the executor then pushes callee frames exactly as for interpreted code), or traps
+//! to run one instruction for it ([`STATUS_STEP`]: calls, `memory.grow`, table operations,
+//! an epoch check that found the deadline reached; the executor then pushes callee frames
+//! exactly as for interpreted code, or runs the epoch action), or traps
 //! (status [`STATUS_TRAP`] + [`trap_code`]). In the last two cases `VmCtx::exit_pc` holds
 //! the code index of the instruction. Native code never calls back into the engine, so
 //! frames of both tiers live on the store's frame stack alike: backtraces, stack maps and
 //! the call-depth limit work the same for both.
 
+use crate::limits::VMLimits;
 use crate::ops::Instr;
 use crate::prelude::*;
 use crate::store::GlobalInst;
@@ -51,6 +53,13 @@ pub struct VmCtx {
     pub globals: *mut GlobalInst,
     /// The current instance's global addresses (indices into `globals`).
     pub inst_globals: *const u32,
+    /// The store's fuel counter and epoch deadline (`StoreInner::limits.vm`), valid while
+    /// native code runs. Native code charges fuel in place, so the store's counter is
+    /// exact whenever it has exited.
+    pub limits: *mut VMLimits,
+    /// The engine's epoch counter ([`Epoch::as_ptr`](crate::limits::Epoch::as_ptr)), which
+    /// other threads bump while native code reads it.
+    pub epoch: *const u64,
 }
 
 impl Default for VmCtx {
@@ -63,13 +72,16 @@ impl Default for VmCtx {
             _pad: 0,
             globals: core::ptr::null_mut(),
             inst_globals: core::ptr::null(),
+            limits: core::ptr::null_mut(),
+            epoch: core::ptr::null(),
         }
     }
 }
 
-/// Field offsets of [`VmCtx`] and [`GlobalInst`] for code generators.
+/// Field offsets of [`VmCtx`], [`GlobalInst`] and [`VMLimits`] for code generators.
 pub mod offsets {
     use super::VmCtx;
+    use crate::limits::VMLimits;
     use crate::store::GlobalInst;
     pub const MEM: usize = core::mem::offset_of!(VmCtx, mem);
     pub const MEM_LEN: usize = core::mem::offset_of!(VmCtx, mem_len);
@@ -79,6 +91,12 @@ pub mod offsets {
     pub const INST_GLOBALS: usize = core::mem::offset_of!(VmCtx, inst_globals);
     pub const GLOBAL_SIZE: usize = core::mem::size_of::<GlobalInst>();
     pub const GLOBAL_VALUE: usize = core::mem::offset_of!(GlobalInst, value);
+    pub const LIMITS: usize = core::mem::offset_of!(VmCtx, limits);
+    pub const EPOCH: usize = core::mem::offset_of!(VmCtx, epoch);
+    /// `VMLimits::fuel`, from the address in `VmCtx::limits`.
+    pub const FUEL: usize = core::mem::offset_of!(VMLimits, fuel);
+    /// `VMLimits::epoch_deadline`, from the address in `VmCtx::limits`.
+    pub const EPOCH_DEADLINE: usize = core::mem::offset_of!(VMLimits, epoch_deadline);
 }
 
 /// The entry point of native code (see the module docs).
@@ -266,7 +284,9 @@ macro_rules! define_steppable {
     ) => {
         /// Whether native code may hand `instr` back to the executor to run (a step exit):
         /// the runtime operations of the `other` family (calls, globals, memory and table
-        /// operations; the rows not marked `hot`), except returns and operand words.
+        /// operations; the rows not marked `hot`), except returns and operand words, and
+        /// the epoch checks (`limit` rows), whose slow path native code hands back. Not
+        /// `consume_fuel`: native code charges fuel and traps on its own.
         pub fn steppable(instr: &Instr) -> bool {
             if matches!(
                 instr,
@@ -278,6 +298,7 @@ macro_rules! define_steppable {
                     | Instr::ReturnCall { .. }
                     | Instr::ReturnCallIndirect { .. }
                     | Instr::Data { .. }
+                    | Instr::ConsumeFuel { .. }
             ) {
                 return false;
             }
@@ -293,10 +314,11 @@ macro_rules! steppable_row {
     (hot) => {
         false
     };
-    // Fuel and epoch checks: not handed to the executor one at a time; a function with
-    // them stays interpreted (the JIT does not implement fuel or epochs yet).
+    // Epoch checks (alone or with a fuel charge): native code does the fast path and hands
+    // a check that found the deadline reached to the executor, which runs the
+    // interpreter's handler.
     (limit) => {
-        false
+        true
     };
     () => {
         true

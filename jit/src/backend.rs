@@ -168,6 +168,25 @@ pub trait Backend {
     /// `f32.demote_f64` (`to` = `W32`) or `f64.promote_f32` (`to` = `W64`).
     fn float_convert(&mut self, to: Width, dst: u16, src: u16);
 
+    /// Fuel (`consume_fuel`): if the store's fuel counter (through `VmCtx::limits`) is
+    /// below `amount`, traps with `Trap::OutOfFuel` at `pc`, charging nothing; else
+    /// subtracts `amount` from it in place.
+    fn consume_fuel(&mut self, amount: u32, pc: u32);
+    /// Epochs (`check_epoch`): if the engine's epoch (an atomic load through
+    /// `VmCtx::epoch`) is at or past the store's deadline, hands the instruction at `pc` to
+    /// the executor (a step exit, out of line) to run the epoch action; otherwise falls
+    /// through. The compiler records a resume point after the instruction's code, where
+    /// native code continues when the action lets it (for `check_epoch_consume_fuel`, the
+    /// executor's handler has charged the fuel then too).
+    fn check_epoch(&mut self, pc: u32);
+    /// `check_epoch_consume_fuel`: [`check_epoch`](Backend::check_epoch) then
+    /// [`consume_fuel`](Backend::consume_fuel) at the same `pc` (a stop at the epoch
+    /// charges nothing); a backend may share work between the two.
+    fn check_epoch_consume_fuel(&mut self, amount: u32, pc: u32) {
+        self.check_epoch(pc);
+        self.consume_fuel(amount, pc);
+    }
+
     /// Calls an out-of-line helper (`crate::helpers`) on cells `a` (and `b`), writing `dst`;
     /// a trapping helper's trap exits with `pc`.
     fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32);

@@ -5,6 +5,11 @@
 //! interpreter's view of the frame: a step exit (calls, `memory.grow`, table operations:
 //! the instructions `gloam_interp::native::steppable` accepts) needs no spilling, and the
 //! stack maps of the translator describe native frames too.
+//!
+//! Fuel and epoch checks (`consume_fuel`, `check_epoch`, `check_epoch_consume_fuel`) are
+//! compiled inline on the store's counters; an epoch check that finds the deadline
+//! reached takes a step exit for its instruction (the executor runs the interpreter's
+//! handler: trap or deadline callback) and native code resumes right after it.
 
 use crate::backend::{
     Addr, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
@@ -89,6 +94,17 @@ pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String>
             Instr::Return {} => b.ret(0, 0),
             Instr::Return1 { src } => b.ret(src.0, 1),
             Instr::ReturnSpan { start, len } => b.ret(start.0, len),
+            // Fuel and epochs (before `steppable`, which accepts the epoch checks for their
+            // slow path).
+            Instr::ConsumeFuel { amount } => b.consume_fuel(amount, at),
+            Instr::CheckEpoch {} => {
+                b.check_epoch(at);
+                b.resume_point(pc as u32);
+            }
+            Instr::FuelEpoch { amount } => {
+                b.check_epoch_consume_fuel(amount, at);
+                b.resume_point(pc as u32);
+            }
             i if steppable(&i) => {
                 b.step(at);
                 // Resume after the operand words the executor's handler consumed.

@@ -242,9 +242,9 @@ fn floats_agree_with_the_interpreter() {
     }
 }
 
-#[test]
-fn same_results_traps_and_backtraces_in_every_mode() {
-    let calls: Vec<(&str, Vec<Val>)> = vec![
+/// Calls of `INT_MODULE` with results, traps and backtraces worth comparing.
+fn int_calls() -> Vec<(&'static str, Vec<Val>)> {
+    vec![
         ("fib", vec![Val::I32(20)]),
         ("mix", vec![Val::I64(-5), Val::I64(0x1234_5678_9abc)]),
         ("mix", vec![Val::I64(1 << 40), Val::I64(-1)]),
@@ -265,7 +265,12 @@ fn same_results_traps_and_backtraces_in_every_mode() {
         ("oob", vec![Val::I32(65533)]),
         ("oob", vec![Val::I32(65532)]),
         ("fib", vec![Val::I32(15)]),
-    ];
+    ]
+}
+
+#[test]
+fn same_results_traps_and_backtraces_in_every_mode() {
+    let calls = int_calls();
     let reference = run_all(None, INT_MODULE, &calls);
     // The reference itself must show the behaviour we compare.
     assert!(reference[0].contains("6765"), "{reference:?}");
@@ -327,6 +332,17 @@ fn host_calls_and_reentry_from_native_code() {
 /// `workloads.toml`, and the same memory afterwards, in every mode.
 #[test]
 fn bench_kernels_agree_across_tiers() {
+    check_bench_kernels(false);
+}
+
+/// As [`bench_kernels_agree_across_tiers`] with fuel and epoch checks compiled in: also the
+/// same fuel consumed in every mode, and every kernel native in JIT mode.
+#[test]
+fn bench_kernels_with_fuel_and_epochs_agree_across_tiers() {
+    check_bench_kernels(true);
+}
+
+fn check_bench_kernels(limits: bool) {
     // Without a JIT all three runs would be interpreted (and slow under qemu).
     if !Config::jit_available() {
         return;
@@ -357,9 +373,22 @@ fn bench_kernels_agree_across_tiers() {
         let path: PathBuf = dir.join(&file);
         let mut seen = Vec::new();
         for mode in MODES {
-            let engine = engine(mode);
+            let mut config = Config::new();
+            config
+                .jit_threshold(mode)
+                .consume_fuel(limits)
+                .epoch_interruption(limits);
+            let engine = Engine::new(&config).unwrap();
             let module = Module::from_file(&engine, &path).unwrap();
+            if limits && mode == Some(0) {
+                assert_all_native(&module);
+            }
             let mut store = Store::new(&engine, ());
+            let full = 1 << 62;
+            if limits {
+                store.set_fuel(full).unwrap();
+                store.set_epoch_deadline(1_000_000);
+            }
             let instance = Instance::new(&mut store, &module, &[]).unwrap();
             let run = instance
                 .get_typed_func::<i32, i64>(&mut store, "run")
@@ -367,9 +396,17 @@ fn bench_kernels_agree_across_tiers() {
             let got = run.call(&mut store, n).unwrap();
             assert_eq!(got, sum, "{file} in mode {mode:?}");
             let mem = instance.get_memory(&mut store, "memory").unwrap();
-            seen.push(fnv(mem.data(&store)));
+            let used = if limits {
+                full - store.get_fuel().unwrap()
+            } else {
+                0
+            };
+            seen.push((fnv(mem.data(&store)), used));
         }
-        assert!(seen.iter().all(|h| *h == seen[0]), "{file}: memory differs");
+        assert!(
+            seen.iter().all(|h| *h == seen[0]),
+            "{file}: memory or fuel differs (hash, fuel used per mode): {seen:?}"
+        );
         checked += 1;
     }
     assert!(checked >= 8, "only {checked} kernels found");
@@ -427,4 +464,223 @@ fn batch_compiled_functions_share_memory_and_run() {
         .unwrap();
     // f21 is the SIMD function (index 21): 3 -> 3; f38 (index 39): 3 * 40 + 38; f0: * 2.
     assert_eq!(chain.call(&mut store, 3).unwrap(), (3 * 40 + 38) * 2);
+}
+
+/// Compiles every function of `module` now and fails unless all of them are native.
+fn assert_all_native(module: &Module) {
+    for o in module.jit_compile_all().unwrap() {
+        assert!(
+            matches!(o.result, Ok(n) if n > 0),
+            "function {} not compiled: {:?}",
+            o.func_index,
+            o.result
+        );
+    }
+}
+
+/// Loops and calls for the fuel and epoch comparison, with host calls that change the
+/// store's fuel (`refuel`) and epoch deadline (`deadline`) while native code is suspended
+/// in a step exit: native code must see the new values at its next check.
+const LIMITS_MODULE: &str = r#"
+(module
+  (import "env" "refuel" (func $refuel (param i64)))
+  (import "env" "deadline" (func $deadline (param i64)))
+  (func $leaf (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+  ;; Refuels to `fuel` at iteration 5 of `n`.
+  (func (export "refuel_mid") (param $n i32) (param $fuel i64) (result i32) (local $i i32)
+    (loop $l
+      (if (i32.eq (local.get $i) (i32.const 5)) (then (call $refuel (local.get $fuel))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i))
+  ;; Sets the deadline `ticks` ahead at iteration 3 of `n`.
+  (func (export "deadline_mid") (param $n i32) (param $ticks i64) (result i32) (local $i i32)
+    (loop $l
+      (if (i32.eq (local.get $i) (i32.const 3)) (then (call $deadline (local.get $ticks))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i))
+  ;; Nested loops, a wasm call in the inner one, blocks that branch and blocks that do not.
+  (func (export "nested") (param $n i32) (result i32) (local $acc i32) (local $j i32)
+    (loop $outer
+      (local.set $j (i32.const 0))
+      (loop $inner
+        (local.set $acc (i32.add (local.get $acc) (call $leaf (local.get $j))))
+        (block $skip
+          (br_if $skip (i32.and (local.get $j) (i32.const 1)))
+          (local.set $acc (i32.xor (local.get $acc) (i32.const 0x55))))
+        (br_if $inner
+          (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1))) (i32.const 7))))
+      (br_if $outer
+        (i32.gt_s (local.tee $n (i32.sub (local.get $n) (i32.const 1))) (i32.const 0))))
+    (local.get $acc)))
+"#;
+
+/// What happens at the epoch deadline in [`run_limited`].
+#[derive(Copy, Clone, Debug)]
+enum AtDeadline {
+    /// The deadline is far; reaching it (through `deadline_mid`) traps.
+    Trap,
+    /// The deadline is far; reaching it (through `deadline_mid`) runs a callback that
+    /// counts the stop and moves the deadline far again, and the call goes on.
+    Extend,
+    /// The deadline is the current epoch and a callback counts the stops and extends it
+    /// by 0 ticks: every epoch check runs it.
+    CountEveryCheck,
+}
+
+/// Runs `calls` on `wat` with fuel and epochs on, each with `fuel` fuel, and returns per
+/// call the result (or trap and backtrace), the fuel left and the epoch callbacks run so
+/// far. In JIT mode every function must compile natively.
+fn run_limited(
+    threshold: Option<u32>,
+    wat: &str,
+    calls: &[(&str, Vec<Val>)],
+    fuel: u64,
+    at_deadline: AtDeadline,
+) -> Vec<String> {
+    let mut config = Config::new();
+    config
+        .jit_threshold(threshold)
+        .consume_fuel(true)
+        .epoch_interruption(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    if threshold == Some(0) && Config::jit_available() {
+        assert_all_native(&module);
+    }
+    let mut store = Store::new(&engine, 0u64);
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "env",
+            "refuel",
+            |mut caller: gloam::Caller<'_, u64>, fuel: i64| caller.set_fuel(fuel as u64),
+        )
+        .unwrap();
+    linker
+        .func_wrap(
+            "env",
+            "deadline",
+            |mut caller: gloam::Caller<'_, u64>, ticks: i64| {
+                caller.set_epoch_deadline(ticks as u64)
+            },
+        )
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let mut out = Vec::new();
+    for (name, args) in calls {
+        match at_deadline {
+            AtDeadline::Trap => store.set_epoch_deadline(1_000_000),
+            AtDeadline::Extend => {
+                store.set_epoch_deadline(1_000_000);
+                store.epoch_deadline_callback(|mut ctx| {
+                    *ctx.data_mut() += 1;
+                    Ok(gloam::UpdateDeadline::Continue(1_000_000))
+                });
+            }
+            AtDeadline::CountEveryCheck => {
+                store.set_epoch_deadline(0);
+                store.epoch_deadline_callback(|mut ctx| {
+                    *ctx.data_mut() += 1;
+                    Ok(gloam::UpdateDeadline::Continue(0))
+                });
+            }
+        }
+        store.set_fuel(fuel).unwrap();
+        let f = instance.get_func(&mut store, name).unwrap();
+        let mut results = vec![Val::I32(0); f.ty(&store).results().len()];
+        let outcome = match f.call(&mut store, args, &mut results) {
+            Ok(()) => format!("{results:?}"),
+            Err(e) => {
+                // The innermost frames, and how many (a stack overflow has thousands).
+                let frames: Vec<_> = e
+                    .downcast_ref::<WasmBacktrace>()
+                    .map(|bt| bt.frames().iter().map(|f| (f.func_index, f.pc)).collect())
+                    .unwrap_or_default();
+                let top = &frames[..frames.len().min(20)];
+                format!(
+                    "{:?} at {top:?} ({} frames)",
+                    e.downcast_ref::<Trap>(),
+                    frames.len()
+                )
+            }
+        };
+        out.push(format!(
+            "{name}{args:?}: {outcome}, fuel left {}, epoch stops {}",
+            store.get_fuel().unwrap(),
+            store.data()
+        ));
+    }
+    out
+}
+
+/// Fuel and epoch checks in native code against the interpreter: the same results, traps
+/// (out of fuel at the same instruction, with the same backtrace), fuel left after every
+/// call, and epoch stops, in every mode; with the deadline far away, and with a deadline
+/// callback at every check (each one a step exit of native code).
+#[test]
+fn fuel_and_epochs_agree_across_tiers() {
+    let int_calls = int_calls();
+    let limits_calls: Vec<(&str, Vec<Val>)> = vec![
+        ("refuel_mid", vec![Val::I32(20), Val::I64(1000)]),
+        ("refuel_mid", vec![Val::I32(20), Val::I64(30)]),
+        ("refuel_mid", vec![Val::I32(4), Val::I64(0)]),
+        ("deadline_mid", vec![Val::I32(10), Val::I64(0)]),
+        ("deadline_mid", vec![Val::I32(10), Val::I64(5)]),
+        ("nested", vec![Val::I32(5)]),
+        ("nested", vec![Val::I32(1)]),
+        ("nested", vec![Val::I32(40)]),
+    ];
+    // (A native check that resumed at the wrong place after a callback could loop
+    // forever with `CountEveryCheck`; `Extend` comes first to catch it as a failure.)
+    let cases = [
+        (LIMITS_MODULE, &limits_calls, AtDeadline::Trap),
+        (LIMITS_MODULE, &limits_calls, AtDeadline::Extend),
+        (INT_MODULE, &int_calls, AtDeadline::Trap),
+        (LIMITS_MODULE, &limits_calls, AtDeadline::CountEveryCheck),
+        (INT_MODULE, &int_calls, AtDeadline::CountEveryCheck),
+    ];
+    for (wat, calls, at_deadline) in cases {
+        // Plenty of fuel, and budgets that run out in the middle of calls.
+        for fuel in [1_000_000, 700, 60, 9] {
+            let reference = run_limited(None, wat, calls, fuel, at_deadline);
+            for mode in &MODES[1..] {
+                assert_eq!(
+                    run_limited(*mode, wat, calls, fuel, at_deadline),
+                    reference,
+                    "mode {mode:?}, fuel {fuel}, {at_deadline:?}"
+                );
+            }
+        }
+    }
+    // The comparisons cover what they claim: fuel running out, the deadline trap, and
+    // callbacks.
+    let r = run_limited(None, INT_MODULE, &int_calls, 700, AtDeadline::Trap);
+    assert!(r.iter().any(|l| l.contains("OutOfFuel")), "{r:?}");
+    let r = run_limited(
+        None,
+        LIMITS_MODULE,
+        &limits_calls,
+        1_000_000,
+        AtDeadline::Trap,
+    );
+    assert!(r.iter().any(|l| l.contains("Interrupt")), "{r:?}");
+    let r = run_limited(
+        None,
+        LIMITS_MODULE,
+        &limits_calls,
+        1_000_000,
+        AtDeadline::Extend,
+    );
+    assert!(r.last().unwrap().ends_with("epoch stops 1"), "{r:?}");
+    let r = run_limited(
+        None,
+        LIMITS_MODULE,
+        &limits_calls,
+        60,
+        AtDeadline::CountEveryCheck,
+    );
+    assert!(r.iter().any(|l| l.contains("OutOfFuel")), "{r:?}");
+    assert!(!r.last().unwrap().ends_with("epoch stops 0"), "{r:?}");
 }

@@ -162,6 +162,93 @@ fn spec_wasm_3_0_jit() {
     run_files(&config, wasm_3_0(), "interp-3.0", "wasm-3.0");
 }
 
+/// The JIT twin of [`spec_core_2_0_interp_fuel_and_epochs`]: every function compiled
+/// before its first call, with the fuel and epoch checks in native code. A function the
+/// JIT cannot compile runs interpreted, so the list is `jit.txt`, which should stay empty.
+#[test]
+fn spec_core_2_0_jit_fuel_and_epochs() {
+    if !jit_or_skip() {
+        return;
+    }
+    let mut config = gloam::Config::new();
+    config
+        .jit_threshold(Some(0))
+        .consume_fuel(true)
+        .epoch_interruption(true);
+    run_suite(&config, "jit");
+}
+
+/// What makes [`spec_core_2_0_jit_fuel_and_epochs`] test native checks: a function the
+/// JIT cannot compile would pass it interpreted. For every module of the suite, the JIT
+/// must compile the same functions (and refuse the others, e.g. SIMD ones, for the same
+/// reason) with fuel and epoch checks compiled in as without them.
+#[test]
+fn spec_modules_compile_alike_with_fuel_and_epochs() {
+    if !jit_or_skip() {
+        return;
+    }
+    let engine = |limits: bool| {
+        let mut config = gloam::Config::new();
+        config
+            .jit_threshold(Some(0))
+            .consume_fuel(limits)
+            .epoch_interruption(limits);
+        gloam::Engine::new(&config).unwrap()
+    };
+    let (plain, limited) = (engine(false), engine(true));
+    let (mut modules, mut native, mut skipped) = (0, 0, 0);
+    let files: Vec<PathBuf> = core_2_0().into_values().collect();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        // Files the `wast` crate cannot parse whole (the runner parses them form by
+        // form) are left out; the count below checks that most are in.
+        let Ok(buf) = wast::parser::ParseBuffer::new(&text) else {
+            skipped += 1;
+            continue;
+        };
+        let Ok(script) = wast::parser::parse::<wast::Wast<'_>>(&buf) else {
+            skipped += 1;
+            continue;
+        };
+        for directive in script.directives {
+            let (wast::WastDirective::Module(mut m) | wast::WastDirective::ModuleDefinition(mut m)) =
+                directive
+            else {
+                continue;
+            };
+            let Ok(bytes) = m.encode() else { continue };
+            let (Ok(a), Ok(b)) = (
+                gloam::Module::new(&plain, &bytes),
+                gloam::Module::new(&limited, &bytes),
+            ) else {
+                continue;
+            };
+            let (a, b) = (a.jit_compile_all().unwrap(), b.jit_compile_all().unwrap());
+            assert_eq!(a.len(), b.len());
+            for (a, b) in a.iter().zip(&b) {
+                assert_eq!(
+                    a.result.as_ref().err(),
+                    b.result.as_ref().err(),
+                    "{}: function {}",
+                    file.display(),
+                    a.func_index
+                );
+                native += b.result.is_ok() as usize;
+            }
+            modules += 1;
+        }
+    }
+    println!(
+        "{modules} modules, {native} functions native with fuel and epochs; \
+         {skipped} of {} files not parsed whole",
+        files.len()
+    );
+    assert!(
+        modules > 1000 && native > 3000 && skipped * 10 < files.len(),
+        "{modules} modules, {native} native, {skipped} files skipped"
+    );
+}
+
 fn run_suite(config: &gloam::Config, list: &str) {
     run_files(config, core_2_0(), list, "core-2.0");
 }

@@ -2,7 +2,8 @@
 //! in `crate::limits`). They run on the executor and the hot state without writing the
 //! hot state back, except on the slow path of an epoch callback. The threaded dispatcher
 //! has its own fast/slow split of the same checks (end of `exec/threaded.rs`) and shares
-//! `epoch_deadline_reached`.
+//! `epoch_deadline_reached`. Native code charges fuel itself and hands an epoch check
+//! that found the deadline reached to these handlers as a step exit (`exec/native.rs`).
 #![allow(non_snake_case)]
 
 use super::{Executor, Exit, Frame, Hot, Step};

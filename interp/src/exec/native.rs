@@ -6,10 +6,15 @@
 //! callee, native or interpreted; a return to a frame whose function has native code
 //! resumes it natively at the instruction after its call (even if that activation started
 //! interpreted). Nothing nests on the host stack.
+//!
+//! Fuel and epoch checks run in native code against the store's counters (pointers in the
+//! `VmCtx`); a check that finds the epoch deadline reached exits with a step, and `step`
+//! runs the interpreter's handler (trap, or the deadline callback with the frame
+//! suspended), after which native code resumes behind the check.
 
 #![allow(non_snake_case)]
 
-use super::{Executor, Exit, Step};
+use super::{Executor, Exit, Hot, Step};
 use crate::engine::EngineCore;
 use crate::native::{STATUS_RETURN, STATUS_STEP, STATUS_TRAP, VmCtx, trap_from_code};
 use crate::ops::Instr;
@@ -91,6 +96,14 @@ impl Executor<'_> {
     }
 
     fn drive_native(&mut self) -> Step {
+        // Set once per drive, not per entry (a call-heavy function enters native code at
+        // every call and return): the store does not move while the executor borrows it,
+        // nor the engine's counter while the store holds the engine. Rust code touches the
+        // store's counters only between native runs (in `step`, and the host code it
+        // calls), native code only during them; the pointer escapes into the `VmCtx` every
+        // native call gets, so the compiler keeps no counter in a register across one.
+        self.jit.vm.limits = &mut self.store.limits.vm;
+        self.jit.vm.epoch = self.store.engine.epoch.as_ptr();
         loop {
             // SAFETY: `func` points into a module kept alive by the store's instances.
             let f = unsafe { &*self.func };
@@ -109,8 +122,10 @@ impl Executor<'_> {
             // SAFETY: `native` was compiled from `f`, whose frame is the current one:
             // `regs` points at its base with `frame_size` cells in bounds (checked on
             // entry), `resume` is a start address for code index `pc`, and the `VmCtx`
-            // describes the current instance's memory 0 and globals, which nothing else
-            // touches while native code runs (it never calls back into the engine).
+            // describes the current instance's memory 0, globals and the store's fuel and
+            // epoch deadline, which nothing else touches while native code runs (it never
+            // calls back into the engine), and the engine's epoch counter, which other
+            // threads only bump atomically (native code reads it with one aligned load).
             let status = unsafe { (native.entry())(&mut self.jit.vm, self.regs) };
             let at = self.jit.vm.exit_pc;
             match status {
@@ -166,9 +181,12 @@ macro_rules! step_row {
     (hot ; $($rest:tt)*) => {
         Err(not_steppable())
     };
-    (limit ; $($rest:tt)*) => {
-        Err(not_steppable())
-    };
+    // Fuel and epoch checks on their slow path: the handler with hot state made from the
+    // executor (it writes the state back itself when it runs the epoch action).
+    (limit ; $self:ident, $name:ident, $($a:ident),*) => {{
+        let mut h = Hot::from_executor($self);
+        $self.$name(&mut h, $($a),*)
+    }};
     ( ; $self:ident, $name:ident, $($a:ident),*) => {
         $self.$name($($a),*)
     };

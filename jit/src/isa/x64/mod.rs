@@ -16,6 +16,9 @@ use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssem
 use gloam_interp::Trap;
 use gloam_interp::native::{STATUS_RETURN, STATUS_STEP, STATUS_TRAP, offsets, trap_code};
 
+#[cfg(test)]
+mod tests;
+
 macro_rules! asm {
     ($ops:expr; $($t:tt)*) => {
         dynasm!($ops ; .arch x64 ; $($t)*)
@@ -34,8 +37,12 @@ pub struct X64 {
     ops: VecAssembler<X64Relocation>,
     exit: DynamicLabel,
     resume: Vec<(u32, AssemblyOffset)>,
-    /// Out-of-line trap exits: `(label, status, pc)`; status 0: already in `eax`.
+    /// Out-of-line exits (traps, and the step exits of epoch checks): `(label, status,
+    /// pc)`; status 0: already in `eax`.
     traps: Vec<(DynamicLabel, u32, u32)>,
+    /// Out-of-line paths of fuel checks that found too little fuel: `(label, amount, pc)`
+    /// (see `charge_fuel`).
+    refunds: Vec<(DynamicLabel, u32, u32)>,
     popcnt: bool,
     /// The cell whose whole value `rax` holds, if any: a one-register cache over the
     /// frame that lets an instruction use the result of the one before it without
@@ -74,6 +81,7 @@ impl X64 {
             exit,
             resume: Vec::new(),
             traps: Vec::new(),
+            refunds: Vec::new(),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
             rax: None,
         }
@@ -163,6 +171,42 @@ impl X64 {
             (Width::W32, Rhs::Imm(i)) => asm!(self.ops ; cmp eax, i),
             (Width::W64, Rhs::Imm(i)) => asm!(self.ops ; cmp rax, i),
         }
+    }
+
+    /// With `rdx` = `VmCtx::limits`: subtracts `amount` from the fuel counter; if that
+    /// borrows (less fuel than `amount`), an out-of-line path adds it back and traps with
+    /// `OutOfFuel` at `pc`, so the counter is as it was (nothing else can look at it in
+    /// between: the store is the executor's while native code runs). Uses `rcx` (for an
+    /// amount beyond an `i32` immediate) and `rdx`; the `rax` cache stays valid.
+    fn charge_fuel(&mut self, amount: u32, pc: u32) {
+        let refund = self.ops.new_dynamic_label();
+        self.refunds.push((refund, amount, pc));
+        let fuel = offsets::FUEL as i32;
+        if amount <= i32::MAX as u32 {
+            // The immediate sign-extends to the same (non-negative) 64-bit amount.
+            asm!(self.ops ; sub QWORD [rdx + fuel], amount as i32 ; jb =>refund);
+        } else {
+            asm!(self.ops
+                ; mov ecx, amount as i32
+                ; sub QWORD [rdx + fuel], rcx
+                ; jb =>refund
+            );
+        }
+    }
+
+    /// With `rdx` = `VmCtx::limits`: if the engine's epoch is at or past the store's
+    /// deadline, a step exit for the instruction at `pc` (out of line). A plain aligned
+    /// 64-bit load of the counter is atomic on x86-64 (a relaxed load, as the interpreter's
+    /// `Epoch::get`). Uses `rcx`; keeps `rdx` and the `rax` cache.
+    fn epoch_reached(&mut self, pc: u32) {
+        let reached = self.ops.new_dynamic_label();
+        self.traps.push((reached, STATUS_STEP, pc));
+        asm!(self.ops
+            ; mov rcx, QWORD [r15 + offsets::EPOCH as i32]
+            ; mov rcx, QWORD [rcx]
+            ; cmp rcx, QWORD [rdx + offsets::EPOCH_DEADLINE as i32]
+            ; jae =>reached
+        );
     }
 
     /// `rax = effective address` of a `bytes`-wide access, or a jump to an out-of-bounds
@@ -689,6 +733,23 @@ impl Backend for X64 {
         self.store_xmm0(to, dst);
     }
 
+    fn consume_fuel(&mut self, amount: u32, pc: u32) {
+        asm!(self.ops ; mov rdx, QWORD [r15 + offsets::LIMITS as i32]);
+        self.charge_fuel(amount, pc);
+    }
+
+    fn check_epoch(&mut self, pc: u32) {
+        asm!(self.ops ; mov rdx, QWORD [r15 + offsets::LIMITS as i32]);
+        self.epoch_reached(pc);
+    }
+
+    fn check_epoch_consume_fuel(&mut self, amount: u32, pc: u32) {
+        // One load of the limits pointer for both checks.
+        asm!(self.ops ; mov rdx, QWORD [r15 + offsets::LIMITS as i32]);
+        self.epoch_reached(pc);
+        self.charge_fuel(amount, pc);
+    }
+
     fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32) {
         self.rax = None;
         let (d, a, b) = (cell(dst), cell(a), cell(b));
@@ -727,6 +788,18 @@ impl Backend for X64 {
     }
 
     fn finish(mut self) -> Result<Assembled, String> {
+        for (l, amount, pc) in std::mem::take(&mut self.refunds) {
+            // `rdx` (and `rcx` for a large amount) are as `charge_fuel` left them.
+            let fuel = offsets::FUEL as i32;
+            asm!(self.ops ; =>l);
+            if amount <= i32::MAX as u32 {
+                asm!(self.ops ; add QWORD [rdx + fuel], amount as i32);
+            } else {
+                asm!(self.ops ; add QWORD [rdx + fuel], rcx);
+            }
+            let out = self.trap_label(Trap::OutOfFuel, pc);
+            asm!(self.ops ; jmp =>out);
+        }
         for (l, status, pc) in std::mem::take(&mut self.traps) {
             asm!(self.ops
                 ; =>l
