@@ -658,14 +658,15 @@ pub fn i16x8_relaxed_dot_i8x16_i7x16_s(a: V128, b: V128) -> V128 {
     }))
 }
 
-/// `i32x4.relaxed_dot_i8x16_i7x16_add_s`: the four signed byte products of each lane,
-/// summed, plus `c`'s lane (wrapping).
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s`, as the spec defines it: the `i16x8` relaxed
+/// dot product (pair sums saturated), its lanes added pairwise into `i32`, plus `c`'s
+/// lane (wrapping).
 #[inline]
 pub fn i32x4_relaxed_dot_i8x16_i7x16_add_s(a: V128, b: V128, c: V128) -> V128 {
-    let (a, b, c) = (lanes::<i8, 16>(a), lanes::<i8, 16>(b), lanes::<i32, 4>(c));
+    let pairs = lanes::<i16, 8>(i16x8_relaxed_dot_i8x16_i7x16_s(a, b));
+    let c = lanes::<i32, 4>(c);
     from_lanes::<i32, 4>(core::array::from_fn(|i| {
-        let dot: i32 = (4 * i..4 * i + 4).map(|j| a[j] as i32 * b[j] as i32).sum();
-        dot.wrapping_add(c[i])
+        (pairs[2 * i] as i32 + pairs[2 * i + 1] as i32).wrapping_add(c[i])
     }))
 }
 

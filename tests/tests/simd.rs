@@ -364,6 +364,8 @@ fn relaxed_simd_results_are_fixed() -> anyhow::Result<()> {
         assert_eq!(dot16.call(&mut store, (-128, -128))?, 32767);
         let dot32 = instance.get_typed_func::<(i32, i32, i32), i32>(&mut store, "dot32")?;
         assert_eq!(dot32.call(&mut store, (-128, -127, 1))?, 65025);
+        // Each pair sum saturates at 32767 before the pairs are added.
+        assert_eq!(dot32.call(&mut store, (-128, -128, 0))?, 65534);
         let swizzle = instance.get_typed_func::<i32, i32>(&mut store, "swizzle")?;
         assert_eq!(swizzle.call(&mut store, 2)?, 7);
         assert_eq!(swizzle.call(&mut store, 200)?, 0);

@@ -178,3 +178,62 @@ fn extended_constant_expressions() -> Result<()> {
     assert!(Module::new(&Engine::new(&config)?, wat).is_err());
     Ok(())
 }
+
+/// After a tail call, the cells a caller's stack map named as call arguments belong to
+/// another function and may hold anything: the collector must take them from the
+/// callee's map only. Here an `i64` equal to the raw index of an unreachable object
+/// lands where the caller's map had an `externref` argument; the object must be freed.
+#[test]
+fn a_tail_call_does_not_leave_stale_roots_in_the_callers_map() -> Result<()> {
+    use std::sync::{Arc, Mutex};
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    store.set_gc_observer(move |e| seen.lock().unwrap().push(e.clone()));
+    let gc = Func::wrap(&mut store, |mut caller: Caller<'_, ()>| caller.gc());
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (import "" "gc" (func $gc))
+             (func (export "a") (param $r externref) (param $k i64)
+               (call $b (local.get $r) (local.get $k)))
+             (func $b (param externref i64)
+               (return_call $c (local.get 1)))
+             (func $c (param i64)
+               (call $gc)))"#,
+    )?;
+    let instance = Instance::new(&mut store, &module, &[gc.into()])?;
+    let a = instance.get_func(&mut store, "a").unwrap();
+    // An object nothing refers to once its scope ends.
+    {
+        let mut scope = RootScope::new(&mut store);
+        ExternRef::new(&mut scope, 1u32)?;
+    }
+    let doomed = events
+        .lock()
+        .unwrap()
+        .iter()
+        .find_map(|e| match e {
+            GcEvent::Alloc { object, .. } => Some(object.as_raw()),
+            _ => None,
+        })
+        .unwrap();
+    let mut scope = RootScope::new(&mut store);
+    let kept = ExternRef::new(&mut scope, 2u32)?;
+    a.call(
+        &mut scope,
+        &[Val::ExternRef(Some(kept)), Val::I64(doomed as i64)],
+        &mut [],
+    )?;
+    let freed = events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, GcEvent::Free { object } if object.as_raw() == doomed));
+    assert!(
+        freed,
+        "the unreachable object was kept alive by a stale frame root"
+    );
+    Ok(())
+}

@@ -934,16 +934,21 @@ impl Executor<'_> {
 /// Adds the `externref`s held by every suspended wasm frame of `store` to `roots`, using
 /// each frame's stack map at its call site. The one stack walk both tiers use.
 pub fn frame_roots(store: &StoreInner, roots: &mut Vec<(gloam_gc::VMGcRef, gloam_gc::RootKind)>) {
-    for fr in &store.frames {
+    for (i, fr) in store.frames.iter().enumerate() {
         // SAFETY: frame functions point into modules kept alive by the store's instances.
         let f = unsafe { &*fr.func };
         let call_pc = fr.pc.saturating_sub(1);
+        // The cells from the next frame's base up are that frame's: the call's arguments
+        // became its parameters, which its own map covers, and after a tail call they
+        // may hold values of other types. (A host callee's arguments lie below the base
+        // of any frame it enters, so they stay covered here.)
+        let limit = store.frames.get(i + 1).map_or(usize::MAX, |next| next.base);
         for &cell in f.stack_map(call_pc) {
-            let value = store
-                .stack
-                .get(fr.base + cell as usize)
-                .copied()
-                .unwrap_or(0);
+            let at = fr.base + cell as usize;
+            if at >= limit {
+                continue;
+            }
+            let value = store.stack.get(at).copied().unwrap_or(0);
             if let Some(r) = gloam_gc::VMGcRef::from_raw(value as u32) {
                 let kind = gloam_gc::RootKind::WasmFrame {
                     func_index: f.func_index,
