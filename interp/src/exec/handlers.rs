@@ -54,17 +54,8 @@ impl Executor<'_> {
         if self.gc_stress {
             self.stress_gc();
         }
-        let module = self.module();
-        if func >= module.num_imported_funcs {
-            let f = module
-                .code(func - module.num_imported_funcs)
-                .map_err(super::translate_error)?;
-            let f: *const _ = f;
-            self.enter(f, base, self.inst, self.module)
-        } else {
-            let addr = self.store.instances[self.inst as usize].funcs[func as usize];
-            self.call_addr(addr, base)
-        }
+        let callee = self.callee_of(func)?;
+        self.call(callee, base)
     }
 
     pub(super) fn CallIndirect(&mut self, index: Reg, base: Reg, table: u16, ty: u32) -> Step {
@@ -72,24 +63,16 @@ impl Executor<'_> {
             self.stress_gc();
         }
         let addr = self.indirect_callee(index, table, ty)?;
-        self.call_addr(addr, base)
+        let callee = self.callee_at(addr)?;
+        self.call(callee, base)
     }
 
     pub(super) fn ReturnCall(&mut self, func: u32, base: Reg) -> Step {
         if self.gc_stress {
             self.stress_gc();
         }
-        let module = self.module();
-        if func >= module.num_imported_funcs {
-            let f = module
-                .code(func - module.num_imported_funcs)
-                .map_err(super::translate_error)?;
-            let f: *const _ = f;
-            self.tail_enter(f, base, self.inst, self.module)
-        } else {
-            let addr = self.store.instances[self.inst as usize].funcs[func as usize];
-            self.tail_call_addr(addr, base)
-        }
+        let callee = self.callee_of(func)?;
+        self.tail_call(callee, base)
     }
 
     pub(super) fn ReturnCallIndirect(
@@ -103,12 +86,16 @@ impl Executor<'_> {
             self.stress_gc();
         }
         let addr = self.indirect_callee(index, table, ty)?;
-        self.tail_call_addr(addr, base)
+        let callee = self.callee_at(addr)?;
+        self.tail_call(callee, base)
     }
 
     /// The store address of the function at `index` of table `table`, checked against
     /// type `ty` (the traps of `call_indirect`).
-    fn indirect_callee(&mut self, index: Reg, table: u16, ty: u32) -> Result<u32, Exit> {
+    /// Reads nothing but the table and the store, so the threaded fast path
+    /// (`enter_fast_indirect`) can try it and leave a trap to the general path.
+    #[inline(always)]
+    pub(super) fn indirect_callee(&self, index: Reg, table: u16, ty: u32) -> Result<u32, Trap> {
         let i = self.get(index) as u32 as usize;
         let t = self.table_addr(table as u32);
         let elem = *self.store.tables[t]
@@ -116,12 +103,12 @@ impl Executor<'_> {
             .get(i)
             .ok_or(Trap::TableOutOfBounds)?;
         if elem == 0 {
-            return Err(Exit::Trap(Trap::IndirectCallToNull));
+            return Err(Trap::IndirectCallToNull);
         }
         let addr = (elem - 1) as u32;
         let expected = self.module().type_ids[ty as usize];
         if self.store.funcs[addr as usize].type_id() != expected {
-            return Err(Exit::Trap(Trap::BadSignature));
+            return Err(Trap::BadSignature);
         }
         Ok(addr)
     }

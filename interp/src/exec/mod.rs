@@ -57,6 +57,21 @@ use crate::trap::{FrameInfo, Trap, WasmBacktrace};
 use anyhow::Result;
 use core::any::Any;
 
+/// A resolved call target.
+enum Callee {
+    Wasm {
+        f: *const CompiledFunc,
+        inst: u32,
+        module: *const Module,
+    },
+    /// A host function and its parameter and result cell counts.
+    Host {
+        func: HostFunc,
+        params: usize,
+        results: usize,
+    },
+}
+
 /// A suspended caller: where to continue when the callee returns.
 #[derive(Copy, Clone, Debug)]
 pub struct Frame {
@@ -422,9 +437,10 @@ impl Hot {
             any(target_arch = "x86_64", target_arch = "aarch64"),
             not(feature = "portable-dispatch")
         ))]
-        // SAFETY: `thread` made every target relative to the instruction after the branch,
-        // whose address `ip` holds here; the target is inside the function's code.
         {
+            // SAFETY: `thread` made every target relative to the instruction after the
+            // branch, whose address `ip` holds here; the target is inside the function's
+            // code.
             self.ip = unsafe { self.ip.offset(target.0 as i32 as isize) };
         }
         #[cfg(not(all(
@@ -432,8 +448,8 @@ impl Hot {
             any(target_arch = "x86_64", target_arch = "aarch64"),
             not(feature = "portable-dispatch")
         )))]
-        // SAFETY: branch targets are indices into the current function's code.
         {
+            // SAFETY: branch targets are indices into the current function's code.
             self.ip = unsafe { self.code.add(target.0 as usize) };
         }
     }
@@ -654,9 +670,10 @@ impl Executor<'_> {
         self.enter_compiled_fast(f, base, ret_pc)
     }
 
-    /// `call_indirect`'s counterpart of [`Executor::enter_fast`]: the table entry must be
-    /// a translated function of the current instance with the expected type. Every other
-    /// case, traps included, is left to the general path (false, nothing changed).
+    /// `call_indirect`'s counterpart of [`Executor::enter_fast`]: the table entry must pass
+    /// `indirect_callee`'s checks and be a translated function of the current instance.
+    /// Every other case, traps included, is left to the general path (false, nothing
+    /// changed).
     #[allow(dead_code)]
     #[inline(always)]
     fn enter_fast_indirect(
@@ -670,32 +687,20 @@ impl Executor<'_> {
         if !self.fast_calls {
             return false;
         }
-        let i = self.get(index) as u32 as usize;
-        let Some(&t) = self.store.instances[self.inst as usize]
-            .tables
-            .get(table as usize)
+        let Ok(addr) = self.indirect_callee(index, table, ty) else {
+            return false;
+        };
+        let FuncEntity::Wasm {
+            instance, index, ..
+        } = self.store.funcs[addr as usize]
         else {
             return false;
         };
-        let Some(&elem) = self.store.tables[t as usize].elements.get(i) else {
-            return false;
-        };
-        let Some(addr) = elem.checked_sub(1) else {
-            return false;
-        };
-        // SAFETY: as in `enter_fast`.
-        let module = unsafe { &*self.module };
-        let Some(&FuncEntity::Wasm {
-            instance,
-            index,
-            type_id,
-        }) = self.store.funcs.get(addr as usize)
-        else {
-            return false;
-        };
-        if instance != self.inst || Some(&type_id) != module.type_ids.get(ty as usize) {
+        if instance != self.inst {
             return false;
         }
+        // SAFETY: as in `enter_fast`.
+        let module = unsafe { &*self.module };
         let Some(f) = index
             .checked_sub(module.num_imported_funcs)
             .and_then(|def| module.compiled(def))
@@ -798,28 +803,61 @@ impl Executor<'_> {
         self.store.frames.pop();
     }
 
-    /// Calls store function `addr` with its frame at `base`.
-    fn call_addr(&mut self, addr: u32, base: Reg) -> Step {
+    /// What store function `addr` is, for a call: a wasm function (translated now if it
+    /// was not yet) or a host function with its cell counts.
+    fn callee_at(&self, addr: u32) -> Result<Callee, Exit> {
         match &self.store.funcs[addr as usize] {
             FuncEntity::Wasm {
                 instance, index, ..
             } => {
-                let (instance, index) = (*instance, *index);
-                let module: *const Module = &*self.store.instances[instance as usize].module;
+                let module: *const Module = &*self.store.instances[*instance as usize].module;
                 // SAFETY: the module is kept alive by its instance in this store.
                 let m = unsafe { &*module };
                 let f = m
                     .code(index - m.num_imported_funcs)
                     .map_err(translate_error)?;
-                self.enter(f, base, instance, module)
+                Ok(Callee::Wasm {
+                    f,
+                    inst: *instance,
+                    module,
+                })
             }
             FuncEntity::Host { ty, func, .. } => {
                 // Arguments and results are laid out by cells (a v128 takes two).
                 let cells = |tys: &[crate::ValType]| tys.iter().map(|t| t.cells()).sum();
-                let (np, nr) = (cells(ty.params()), cells(ty.results()));
-                let func = func.clone();
-                self.call_host(&func, np, nr, base)
+                Ok(Callee::Host {
+                    func: func.clone(),
+                    params: cells(ty.params()),
+                    results: cells(ty.results()),
+                })
             }
+        }
+    }
+
+    /// The callee of `call func` / `return_call func` in the current instance.
+    #[inline(always)]
+    fn callee_of(&self, func: u32) -> Result<Callee, Exit> {
+        let module = self.module();
+        match func.checked_sub(module.num_imported_funcs) {
+            Some(def) => Ok(Callee::Wasm {
+                f: module.code(def).map_err(translate_error)?,
+                inst: self.inst,
+                module: self.module,
+            }),
+            None => self.callee_at(self.store.instances[self.inst as usize].funcs[func as usize]),
+        }
+    }
+
+    /// Calls `callee` with its frame at `base`.
+    #[inline(always)]
+    fn call(&mut self, callee: Callee, base: Reg) -> Step {
+        match callee {
+            Callee::Wasm { f, inst, module } => self.enter(f, base, inst, module),
+            Callee::Host {
+                func,
+                params,
+                results,
+            } => self.call_host(&func, params, results, base),
         }
     }
 
@@ -857,29 +895,21 @@ impl Executor<'_> {
         self.jit_entered()
     }
 
-    /// A tail call of store function `addr` with its arguments at `base`. A host callee is
-    /// called normally and its results returned at once.
-    fn tail_call_addr(&mut self, addr: u32, base: Reg) -> Step {
-        match &self.store.funcs[addr as usize] {
-            FuncEntity::Wasm {
-                instance, index, ..
+    /// A tail call of `callee` with its arguments at `base`. A host callee is called
+    /// normally and its results returned at once.
+    fn tail_call(&mut self, callee: Callee, base: Reg) -> Step {
+        match callee {
+            Callee::Wasm { f, inst, module } => self.tail_enter(f, base, inst, module),
+            Callee::Host {
+                func,
+                params,
+                results,
             } => {
-                let (instance, index) = (*instance, *index);
-                let module: *const Module = &*self.store.instances[instance as usize].module;
-                // SAFETY: the module is kept alive by its instance in this store.
-                let m = unsafe { &*module };
-                let f = m
-                    .code(index - m.num_imported_funcs)
-                    .map_err(translate_error)?;
-                self.tail_enter(f, base, instance, module)
-            }
-            FuncEntity::Host { ty, func, .. } => {
-                let cells = |tys: &[crate::ValType]| tys.iter().map(|t| t.cells()).sum();
-                let (np, nr) = (cells(ty.params()), cells(ty.results()));
-                let func = func.clone();
-                self.call_host(&func, np, nr, base)?;
+                self.call_host(&func, params, results, base)?;
                 let from = self.base + base.0 as usize;
-                self.store.stack.copy_within(from..from + nr, self.base);
+                self.store
+                    .stack
+                    .copy_within(from..from + results, self.base);
                 self.ret()
             }
         }

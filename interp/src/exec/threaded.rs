@@ -140,6 +140,18 @@ fn fuse_pair(code: &[Instr], is_target: &[bool], i: usize) -> Option<Handler> {
     }
 }
 
+/// A call or return row: its `call_op` handler, outside the accumulator.
+fn call_row(run: Handler) -> AccInfo {
+    AccInfo {
+        produces: None,
+        first: None,
+        second: None,
+        run,
+        run_acc: None,
+        run_acc_b: None,
+    }
+}
+
 /// How an instruction takes part in the accumulator (see [`thread`]).
 struct AccInfo {
     /// The cell whose value its handler leaves in the accumulator.
@@ -168,25 +180,10 @@ fn acc_info(instr: &Instr) -> AccInfo {
                 run_acc_b: None,
             };
         }
-        Instr::Call { .. }
-        | Instr::CallIndirect { .. }
-        | Instr::Return { .. }
-        | Instr::Return1 { .. } => {
-            let run: Handler = match instr {
-                Instr::Call { .. } => call_op::call,
-                Instr::CallIndirect { .. } => call_op::call_indirect,
-                Instr::Return { .. } => call_op::ret,
-                _ => call_op::ret1,
-            };
-            return AccInfo {
-                produces: None,
-                first: None,
-                second: None,
-                run,
-                run_acc: None,
-                run_acc_b: None,
-            };
-        }
+        Instr::Call { .. } => return call_row(call_op::call),
+        Instr::CallIndirect { .. } => return call_row(call_op::call_indirect),
+        Instr::Return { .. } => return call_row(call_op::ret),
+        Instr::Return1 { .. } => return call_row(call_op::ret1),
         Instr::GlobalSet { src, .. } => {
             return AccInfo {
                 produces: None,
@@ -859,6 +856,33 @@ macro_rules! threaded_other {
 mod call_op {
     use super::*;
 
+    /// The general handlers of these rows, each behind a cold out-of-line wrapper so that
+    /// the fast paths, which tail-call it, need no stack frame for it.
+    macro_rules! general {
+        ($($wrapper:ident => $row:ident),* $(,)?) => {$(
+            #[cold]
+            #[inline(never)]
+            unsafe fn $wrapper(
+                ip: *const Slot,
+                regs: *mut u64,
+                mem: *mut u8,
+                mem_len: usize,
+                acc: u64,
+                ex: &mut Executor<'_>,
+            ) {
+                // SAFETY: the caller is the fast handler of a `$row` at `ip`, with the
+                // same arguments.
+                unsafe { op::$row::run(ip, regs, mem, mem_len, acc, ex) }
+            }
+        )*};
+    }
+    general! {
+        general_call => Call,
+        general_call_indirect => CallIndirect,
+        general_return => Return,
+        general_return1 => Return1,
+    }
+
     handler_fn!(call, |ip, regs, mem, mem_len, acc, ex| {
         operands!(ip, Call { func, base });
         // SAFETY: `ip` and `ex.code` point into the current function's threaded code; the
@@ -895,37 +919,6 @@ mod call_op {
         unsafe { general_call_indirect(ip, regs, mem, mem_len, acc, ex) }
     });
 
-    /// The general `call_indirect` handler, out of line like [`general_call`].
-    #[cold]
-    #[inline(never)]
-    unsafe fn general_call_indirect(
-        ip: *const Slot,
-        regs: *mut u64,
-        mem: *mut u8,
-        mem_len: usize,
-        acc: u64,
-        ex: &mut Executor<'_>,
-    ) {
-        // SAFETY: the general handler of this instruction.
-        unsafe { op::CallIndirect::run(ip, regs, mem, mem_len, acc, ex) }
-    }
-
-    /// The general `call` handler, kept out of line so that the fast path needs no stack
-    /// frame.
-    #[cold]
-    #[inline(never)]
-    unsafe fn general_call(
-        ip: *const Slot,
-        regs: *mut u64,
-        mem: *mut u8,
-        mem_len: usize,
-        acc: u64,
-        ex: &mut Executor<'_>,
-    ) {
-        // SAFETY: the general handler of this instruction.
-        unsafe { op::Call::run(ip, regs, mem, mem_len, acc, ex) }
-    }
-
     /// Continues in the caller after a fast return; `$general` (the row's general
     /// handler, out of line) handles the rest.
     macro_rules! return_via {
@@ -955,35 +948,6 @@ mod call_op {
         unsafe { *regs = *regs.add(src.0 as usize) };
         return_via!(general_return1, ip, regs, mem, mem_len, acc, ex)
     });
-
-    /// The general handlers of the returns, out of line like [`general_call`].
-    #[cold]
-    #[inline(never)]
-    unsafe fn general_return(
-        ip: *const Slot,
-        regs: *mut u64,
-        mem: *mut u8,
-        mem_len: usize,
-        acc: u64,
-        ex: &mut Executor<'_>,
-    ) {
-        // SAFETY: the general handler of this instruction.
-        unsafe { op::Return::run(ip, regs, mem, mem_len, acc, ex) }
-    }
-
-    #[cold]
-    #[inline(never)]
-    unsafe fn general_return1(
-        ip: *const Slot,
-        regs: *mut u64,
-        mem: *mut u8,
-        mem_len: usize,
-        acc: u64,
-        ex: &mut Executor<'_>,
-    ) {
-        // SAFETY: the general handler of this instruction.
-        unsafe { op::Return1::run(ip, regs, mem, mem_len, acc, ex) }
-    }
 }
 
 /// `global.get` and `global.set` without leaving the threaded code: they touch neither

@@ -1138,16 +1138,7 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_return_call_indirect(&mut self, ty_index: u32, table: u32) -> R {
-        let ty = self
-            .module
-            .types
-            .get(ty_index as usize)
-            .ok_or("bad type index")?
-            .clone();
-        let index = self.pop()?;
-        let index = self.use_reg(index);
-        let base = self.call_args(ty.params().len())?;
-        let table = u16::try_from(table).map_err(|_| "table index too large")?;
+        let (_, index, base, table) = self.indirect_args(ty_index, table)?;
         self.emit(Instr::ReturnCallIndirect {
             index,
             base,
@@ -1159,6 +1150,23 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_call_indirect(&mut self, ty_index: u32, table: u32) -> R {
+        let (ty, index, base, table) = self.indirect_args(ty_index, table)?;
+        self.emit(Instr::CallIndirect {
+            index,
+            base,
+            table,
+            ty: ty_index,
+        });
+        self.push_results(ty.results())
+    }
+
+    /// Pops the table index and the arguments of an indirect call through `table` with
+    /// type `ty_index`: the type, the index register, the arguments' base and the table.
+    fn indirect_args(
+        &mut self,
+        ty_index: u32,
+        table: u32,
+    ) -> R<(crate::types::FuncType, Reg, Reg, u16)> {
         let ty = self
             .module
             .types
@@ -1169,13 +1177,7 @@ impl<'m> Translator<'m> {
         let index = self.use_reg(index);
         let base = self.call_args(ty.params().len())?;
         let table = u16::try_from(table).map_err(|_| "table index too large")?;
-        self.emit(Instr::CallIndirect {
-            index,
-            base,
-            table,
-            ty: ty_index,
-        });
-        self.push_results(ty.results())
+        Ok((ty, index, base, table))
     }
 
     fn visit_select(&mut self) -> R {
