@@ -100,6 +100,30 @@ impl Config {
         self.feature(wasmparser::WasmFeatures::RELAXED_SIMD, on)
     }
 
+    /// Accept modules with more than one memory, and memory instructions naming a
+    /// memory (Wasm 3.0; on by default).
+    pub fn wasm_multi_memory(&mut self, on: bool) -> &mut Self {
+        self.feature(wasmparser::WasmFeatures::MULTI_MEMORY, on)
+    }
+
+    /// Accept 64-bit memories and tables, indexed by `i64` (Wasm 3.0; on by default).
+    /// gloam limits a 64-bit memory to 4 GiB, as a 32-bit one: a `memory.grow` past
+    /// that returns -1, and a larger minimum fails instantiation.
+    pub fn wasm_memory64(&mut self, on: bool) -> &mut Self {
+        self.feature(wasmparser::WasmFeatures::MEMORY64, on)
+    }
+
+    /// Every Wasm 3.0 proposal gloam builds, on or off at once (on by default). Off
+    /// leaves Wasm 2.0, as the core-2.0 spec suite expects (e.g. a second memory is
+    /// invalid there).
+    pub fn wasm_3_0(&mut self, on: bool) -> &mut Self {
+        self.wasm_tail_call(on)
+            .wasm_extended_const(on)
+            .wasm_relaxed_simd(on)
+            .wasm_multi_memory(on)
+            .wasm_memory64(on)
+    }
+
     fn feature(&mut self, feature: wasmparser::WasmFeatures, on: bool) -> &mut Self {
         self.runtime.features.set(feature, on);
         self

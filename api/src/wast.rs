@@ -812,6 +812,12 @@ fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<()>
         Val::FuncRef(None),
     )?;
     linker.define(&*store, "spectest", "table", table)?;
+    let table64 = Table::new(
+        &mut *store,
+        TableType::new64(ValType::FuncRef, 10, Some(20)),
+        Val::FuncRef(None),
+    )?;
+    linker.define(&*store, "spectest", "table64", table64)?;
 
     let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;
     linker.define(&*store, "spectest", "memory", memory)?;

@@ -42,7 +42,9 @@ impl Default for RuntimeConfig {
             features: wasmparser::WasmFeatures::WASM2
                 .union(wasmparser::WasmFeatures::TAIL_CALL)
                 .union(wasmparser::WasmFeatures::EXTENDED_CONST)
-                .union(wasmparser::WasmFeatures::RELAXED_SIMD),
+                .union(wasmparser::WasmFeatures::RELAXED_SIMD)
+                .union(wasmparser::WasmFeatures::MULTI_MEMORY)
+                .union(wasmparser::WasmFeatures::MEMORY64),
             gc_heap_limit: 1 << 24,
             gc_stress: false,
             jit_threshold: None,

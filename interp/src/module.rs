@@ -560,6 +560,7 @@ fn table_type(t: &wasmparser::TableType) -> Result<TableType, String> {
         element: ValType::from_ref_type(t.element_type)?,
         min: t.initial,
         max: t.maximum,
+        table64: t.table64,
     })
 }
 

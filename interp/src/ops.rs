@@ -452,11 +452,29 @@ macro_rules! for_each_op {
                 hot (I64Store32Add, "i64.store32_add", { addr: Reg, val: Reg, imm: u32 }),
                 (GlobalGet, "global.get", { dst: Dst, global: u32 }),
                 (GlobalSet, "global.set", { src: Reg, global: u32 }),
-                (MemorySize, "memory.size", { dst: Dst }),
-                (MemoryGrow, "memory.grow", { dst: Dst, delta: Reg }),
-                (MemoryFill, "memory.fill", { dst: Reg, val: Reg, len: Reg }),
+                // Memory rows name their memory; addresses, sizes and lengths are `i64` for
+                // a 64-bit memory (the handlers read them by the memory's index type).
+                (MemorySize, "memory.size", { dst: Dst, mem: u32 }),
+                (MemoryGrow, "memory.grow", { dst: Dst, delta: Reg, mem: u32 }),
+                (MemoryFill, "memory.fill", { dst: Reg, val: Reg, len: Reg, mem: u16 }),
+                /// Followed by a `Data` word: `a` = destination memory, `b` = source memory.
                 (MemoryCopy, "memory.copy", { dst: Reg, src: Reg, len: Reg }),
+                /// Followed by a `Data` word: `a` = memory.
                 (MemoryInit, "memory.init", { dst: Reg, src: Reg, len: Reg, seg: u32 }),
+                /// Makes memory `mem` of the instance the one that the next load or store
+                /// (and `addr64`) accesses. The translator brackets an access to a memory
+                /// other than 0 with `use_mem mem` and `use_mem 0`, with nothing else
+                /// between them.
+                (UseMem, "use_mem", { mem: u32 }),
+                /// The address of an access to a 64-bit memory: `dst = addr + offset`, which
+                /// must be at most `u32::MAX` (memories are at most 4 GiB, so anything
+                /// larger is out of bounds: traps). The access follows with offset 0 and
+                /// checks its size against the memory as usual.
+                hot (Addr64, "addr64", { dst: Dst, addr: Reg, offset: u32 }),
+                /// `dst = min(src, u32::MAX)`: an `i64` element index of a 64-bit table as
+                /// the `i32` one `call_indirect` reads (tables hold fewer than `u32::MAX`
+                /// elements, so a clamped index is out of bounds as the original was).
+                hot (Clamp32, "clamp32", { dst: Dst, src: Reg }),
                 (DataDrop, "data.drop", { seg: u32 }),
                 (TableGet, "table.get", { dst: Dst, index: Reg, table: u32 }),
                 (TableSet, "table.set", { index: Reg, val: Reg, table: u32 }),

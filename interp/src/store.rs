@@ -49,7 +49,9 @@ pub struct MemoryInst {
 }
 
 impl MemoryInst {
-    /// Largest number of pages a memory may have (4 GiB for a 32-bit memory).
+    /// Largest number of pages a memory may have: 4 GiB, also for a 64-bit memory (the
+    /// executor's accesses index with 32 bits: see the `addr64` row), and what the host's
+    /// address space allows.
     fn page_limit(&self) -> u64 {
         let arch = (usize::MAX as u64 / WASM_PAGE_SIZE).min(65536);
         self.ty.max.unwrap_or(65536).min(arch)
@@ -287,8 +289,8 @@ impl StoreInner {
     }
 
     pub fn add_memory(&mut self, ty: MemoryType) -> Result<u32> {
-        if ty.memory64 || ty.shared {
-            bail!("64-bit and shared memories are not supported yet");
+        if ty.shared {
+            bail!("shared memories are not supported yet");
         }
         let mut mem = MemoryInst {
             data: Vec::new(),
@@ -354,6 +356,7 @@ impl StoreInner {
                 let have = &self.tables[t as usize];
                 let size = have.elements.len() as u64;
                 if want.element != have.ty.element
+                    || want.table64 != have.ty.table64
                     || !limits_match(size, have.ty.max, want.min, want.max)
                 {
                     bail!("table types incompatible");
@@ -361,7 +364,9 @@ impl StoreInner {
             }
             (ImportKind::Memory(want), ExternAddr::Memory(m)) => {
                 let have = &self.memories[m as usize];
-                if !limits_match(have.pages(), have.ty.max, want.min, want.max) {
+                if want.memory64 != have.ty.memory64
+                    || !limits_match(have.pages(), have.ty.max, want.min, want.max)
+                {
                     bail!("memory types incompatible");
                 }
             }
@@ -481,9 +486,16 @@ impl StoreInner {
         for (i, seg) in module.elems.iter().enumerate() {
             match &seg.mode {
                 SegmentMode::Active { index, offset } => {
-                    let offset = self.eval_const(offset, &self.instances[inst as usize]);
+                    let data = &self.instances[inst as usize];
+                    let mut offset = self.eval_const(offset, data);
+                    if !self.tables[data.tables[*index as usize] as usize]
+                        .ty
+                        .table64
+                    {
+                        offset = offset as u32 as u64;
+                    }
                     let n = seg.items.len() as u64;
-                    self.table_init(inst, *index, i as u32, offset as u32 as u64, 0, n)
+                    self.table_init(inst, *index, i as u32, offset, 0, n)
                         .map_err(anyhow::Error::new)?;
                     self.instances[inst as usize].elems[i] = Box::new([]);
                 }
@@ -493,9 +505,16 @@ impl StoreInner {
         }
         for (i, seg) in module.datas.iter().enumerate() {
             if let SegmentMode::Active { index, offset } = &seg.mode {
-                let offset = self.eval_const(offset, &self.instances[inst as usize]);
+                let data = &self.instances[inst as usize];
+                let mut offset = self.eval_const(offset, data);
+                if !self.memories[data.memories[*index as usize] as usize]
+                    .ty
+                    .memory64
+                {
+                    offset = offset as u32 as u64;
+                }
                 let len = seg.range.len() as u64;
-                self.memory_init(inst, *index, i as u32, offset as u32 as u64, 0, len)
+                self.memory_init(inst, *index, i as u32, offset, 0, len)
                     .map_err(anyhow::Error::new)?;
                 self.instances[inst as usize].data_dropped[i] = true;
             }

@@ -117,6 +117,8 @@ pub struct TableType {
     pub element: ValType,
     pub min: u64,
     pub max: Option<u64>,
+    /// Indexed by `i64` (memory64 proposal) rather than `i32`.
+    pub table64: bool,
 }
 
 /// Limits of a linear memory, in 64 KiB pages.
@@ -197,6 +199,21 @@ impl MemoryType {
         }
     }
 
+    /// A 64-bit memory (indexed by `i64`) of `min` pages, growable up to `max`.
+    pub fn new64(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            min,
+            max,
+            memory64: true,
+            shared: false,
+        }
+    }
+
+    /// Whether addresses into this memory are `i64`s.
+    pub fn is_64(&self) -> bool {
+        self.memory64
+    }
+
     pub fn minimum(&self) -> u64 {
         self.min
     }
@@ -213,7 +230,23 @@ impl TableType {
             element,
             min: min as u64,
             max: max.map(u64::from),
+            table64: false,
         }
+    }
+
+    /// A table indexed by `i64`.
+    pub fn new64(element: ValType, min: u64, max: Option<u64>) -> TableType {
+        TableType {
+            element,
+            min,
+            max,
+            table64: true,
+        }
+    }
+
+    /// Whether indices into this table are `i64`s.
+    pub fn is_64(&self) -> bool {
+        self.table64
     }
 
     pub fn element(&self) -> &ValType {

@@ -54,7 +54,9 @@ usage:
                                                         whether the JIT compiles each function)
   gloam gc-trace FILE --invoke NAME [ARGS...] [--json] [--step] [--break-on alloc|gc|free]
                  [--why ID]                              trace rooting and collection
-  gloam wast FILES... [--mode interp|jit|tiered] [--gc-stress] [-v]  run spec test scripts
+  gloam wast FILES... [--mode interp|jit|tiered] [--wasm 2.0|3.0] [--gc-stress] [-v]
+                                                        run spec test scripts (Wasm 3.0
+                                                        by default; 2.0 for core-2.0)
   gloam bench [--engines LIST] [--workloads LIST] [--runs N] [--quick] [--baseline ENGINE]
               [--json] [--large]                       benchmarks (runs the gloam-bench binary
                                                         built beside this one; --help for more)
@@ -629,11 +631,19 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     let mut verbose = false;
     let mut gc_stress = false;
     let mut threshold = None;
+    let mut wasm_3_0 = true;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--mode" => {
                 threshold = parse_mode(it.next().ok_or_else(|| anyhow!("--mode needs a value"))?)?
+            }
+            "--wasm" => {
+                wasm_3_0 = match it.next().map(String::as_str) {
+                    Some("2.0") => false,
+                    Some("3.0") => true,
+                    other => bail!("--wasm takes 2.0 or 3.0, not {other:?}"),
+                }
             }
             "-v" | "--verbose" => verbose = true,
             "--gc-stress" => gc_stress = true,
@@ -644,7 +654,10 @@ fn wast(args: &[String]) -> Result<ExitCode> {
         bail!("wast: no files\n{USAGE}");
     }
     let mut config = Config::new();
-    config.gc_stress(gc_stress).jit_threshold(threshold);
+    config
+        .gc_stress(gc_stress)
+        .jit_threshold(threshold)
+        .wasm_3_0(wasm_3_0);
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         match gloam::wast::run_wast_file(Path::new(file), &config) {

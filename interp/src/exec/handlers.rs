@@ -22,8 +22,27 @@ impl Executor<'_> {
         self.store.instances[self.inst as usize].tables[table as usize] as usize
     }
 
-    fn memory_addr(&self) -> usize {
-        self.store.instances[self.inst as usize].memories[0] as usize
+    fn memory_addr(&self, mem: u32) -> usize {
+        self.store.instances[self.inst as usize].memories[mem as usize] as usize
+    }
+
+    /// An address or length operand for store memory `m`: all 64 bits for a 64-bit
+    /// memory, the low 32 otherwise.
+    fn mem_operand(&self, r: Reg, m: usize) -> u64 {
+        if self.store.memories[m].ty.memory64 {
+            self.get(r)
+        } else {
+            self.get(r) as u32 as u64
+        }
+    }
+
+    /// An index or length operand for store table `t` (see [`Self::mem_operand`]).
+    fn table_operand(&self, r: Reg, t: usize) -> u64 {
+        if self.store.tables[t].ty.table64 {
+            self.get(r)
+        } else {
+            self.get(r) as u32 as u64
+        }
     }
 
     fn global_addr(&self, global: u32) -> usize {
@@ -127,64 +146,94 @@ impl Executor<'_> {
         Ok(())
     }
 
-    pub(super) fn MemorySize(&mut self, dst: Dst) -> Step {
-        let m = self.memory_addr();
+    pub(super) fn MemorySize(&mut self, dst: Dst, mem: u32) -> Step {
+        let m = self.memory_addr(mem);
         self.set(dst, self.store.memories[m].pages());
         Ok(())
     }
 
-    pub(super) fn MemoryGrow(&mut self, dst: Dst, delta: Reg) -> Step {
-        let m = self.memory_addr();
-        let delta = self.get(delta) as u32 as u64;
+    pub(super) fn MemoryGrow(&mut self, dst: Dst, delta: Reg, mem: u32) -> Step {
+        let m = self.memory_addr(mem);
+        let delta = self.mem_operand(delta, m);
+        let failed = if self.store.memories[m].ty.memory64 {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        };
         let r = match self.store.grow_memory(self.data, m as u32, delta) {
-            Ok(Some(old)) => old as u32,
-            Ok(None) => u32::MAX,
+            Ok(Some(old)) => old,
+            Ok(None) => failed,
             Err(e) => return Err(Exit::Error(e)),
         };
         self.refresh_memory();
-        self.set(dst, r as u64);
+        self.set(dst, r);
         Ok(())
     }
 
-    pub(super) fn MemoryFill(&mut self, dst: Reg, val: Reg, len: Reg) -> Step {
+    pub(super) fn MemoryFill(&mut self, dst: Reg, val: Reg, len: Reg, mem: u16) -> Step {
+        let m = self.memory_addr(mem as u32);
         let (d, v, n) = (
-            self.get(dst) as u32 as u64,
+            self.mem_operand(dst, m),
             self.get(val) as u8,
-            self.get(len) as u32 as u64,
+            self.mem_operand(len, m),
         );
-        let m = self.memory_addr();
         let mem = &mut self.store.memories[m].data;
-        let end = d + n;
-        if end > mem.len() as u64 {
-            return Err(Exit::Trap(Trap::MemoryOutOfBounds));
+        match d.checked_add(n) {
+            Some(end) if end <= mem.len() as u64 => {
+                mem[d as usize..end as usize].fill(v);
+                Ok(())
+            }
+            _ => Err(Exit::Trap(Trap::MemoryOutOfBounds)),
         }
-        mem[d as usize..end as usize].fill(v);
-        Ok(())
     }
 
     pub(super) fn MemoryCopy(&mut self, dst: Reg, src: Reg, len: Reg) -> Step {
-        let (d, s, n) = (
-            self.get(dst) as u32 as u64,
-            self.get(src) as u32 as u64,
-            self.get(len) as u32 as u64,
-        );
-        let m = self.memory_addr();
-        let mem = &mut self.store.memories[m].data;
-        let size = mem.len() as u64;
-        if d + n > size || s + n > size {
+        let (dm, sm) = self.data_word();
+        let (dm, sm) = (self.memory_addr(dm), self.memory_addr(sm));
+        let (d, s) = (self.mem_operand(dst, dm), self.mem_operand(src, sm));
+        // The length is an `i64` only when both memories are 64-bit.
+        let n = if self.store.memories[sm].ty.memory64 {
+            self.mem_operand(len, dm)
+        } else {
+            self.get(len) as u32 as u64
+        };
+        let fits = |at: u64, size: usize| at.checked_add(n).is_some_and(|e| e <= size as u64);
+        let memories = &mut self.store.memories;
+        if !fits(d, memories[dm].data.len()) || !fits(s, memories[sm].data.len()) {
             return Err(Exit::Trap(Trap::MemoryOutOfBounds));
         }
-        mem.copy_within(s as usize..(s + n) as usize, d as usize);
+        let (d, s, n) = (d as usize, s as usize, n as usize);
+        if dm == sm {
+            memories[dm].data.copy_within(s..s + n, d);
+        } else {
+            let (lo, hi) = memories.split_at_mut(dm.max(sm));
+            let (to, from) = if dm < sm {
+                (&mut lo[dm], &hi[0])
+            } else {
+                (&mut hi[0], &lo[sm])
+            };
+            to.data[d..d + n].copy_from_slice(&from.data[s..s + n]);
+        }
         Ok(())
     }
 
     pub(super) fn MemoryInit(&mut self, dst: Reg, src: Reg, len: Reg, seg: u32) -> Step {
-        let (d, s, n) = (
-            self.get(dst) as u32 as u64,
-            self.get(src) as u32 as u64,
-            self.get(len) as u32 as u64,
-        );
-        self.store.memory_init(self.inst, 0, seg, d, s, n)?;
+        let (mem, _) = self.data_word();
+        let d = self.mem_operand(dst, self.memory_addr(mem));
+        let (s, n) = (self.get(src) as u32 as u64, self.get(len) as u32 as u64);
+        self.store.memory_init(self.inst, mem, seg, d, s, n)?;
+        Ok(())
+    }
+
+    pub(super) fn UseMem(&mut self, mem: u32) -> Step {
+        if mem == 0 {
+            self.refresh_memory();
+        } else {
+            let m = self.memory_addr(mem);
+            let data = &mut self.store.memories[m].data;
+            self.mem = data.as_mut_ptr();
+            self.mem_len = data.len();
+        }
         Ok(())
     }
 
@@ -195,7 +244,7 @@ impl Executor<'_> {
 
     pub(super) fn TableGet(&mut self, dst: Dst, index: Reg, table: u32) -> Step {
         let t = self.table_addr(table);
-        let i = self.get(index) as u32 as usize;
+        let i = usize::try_from(self.table_operand(index, t)).unwrap_or(usize::MAX);
         let v = *self.store.tables[t]
             .elements
             .get(i)
@@ -206,7 +255,8 @@ impl Executor<'_> {
 
     pub(super) fn TableSet(&mut self, index: Reg, val: Reg, table: u32) -> Step {
         let t = self.table_addr(table);
-        let (i, v) = (self.get(index) as u32 as usize, self.get(val));
+        let i = usize::try_from(self.table_operand(index, t)).unwrap_or(usize::MAX);
+        let v = self.get(val);
         *self.store.tables[t]
             .elements
             .get_mut(i)
@@ -222,44 +272,54 @@ impl Executor<'_> {
 
     pub(super) fn TableGrow(&mut self, dst: Dst, init: Reg, delta: Reg, table: u16) -> Step {
         let t = self.table_addr(table as u32);
-        let (init, delta) = (self.get(init), self.get(delta) as u32 as u64);
+        let (init, delta) = (self.get(init), self.table_operand(delta, t));
+        let failed = if self.store.tables[t].ty.table64 {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        };
         let r = match self.store.grow_table(self.data, t as u32, delta, init) {
-            Ok(Some(old)) => old as u32,
-            Ok(None) => u32::MAX,
+            Ok(Some(old)) => old,
+            Ok(None) => failed,
             Err(e) => return Err(Exit::Error(e)),
         };
-        self.set(dst, r as u64);
+        self.set(dst, r);
         Ok(())
     }
 
     pub(super) fn TableFill(&mut self, dst: Reg, val: Reg, len: Reg, table: u16) -> Step {
         let t = self.table_addr(table as u32);
         let (d, v, n) = (
-            self.get(dst) as u32 as u64,
+            self.table_operand(dst, t),
             self.get(val),
-            self.get(len) as u32 as u64,
+            self.table_operand(len, t),
         );
         let elems = &mut self.store.tables[t].elements;
-        if d + n > elems.len() as u64 {
-            return Err(Exit::Trap(Trap::TableOutOfBounds));
+        match d.checked_add(n) {
+            Some(end) if end <= elems.len() as u64 => {
+                elems[d as usize..end as usize].fill(v);
+                Ok(())
+            }
+            _ => Err(Exit::Trap(Trap::TableOutOfBounds)),
         }
-        elems[d as usize..(d + n) as usize].fill(v);
-        Ok(())
     }
 
     pub(super) fn TableCopy(&mut self, dst: Reg, src: Reg, len: Reg) -> Step {
         let (dt, st) = self.data_word();
-        let (d, s, n) = (
-            self.get(dst) as u32 as u64,
-            self.get(src) as u32 as u64,
-            self.get(len) as u32 as u64,
-        );
         let (dt, st) = (self.table_addr(dt), self.table_addr(st));
+        let (d, s) = (self.table_operand(dst, dt), self.table_operand(src, st));
+        // The length is an `i64` only when both tables are 64-bit.
+        let n = if self.store.tables[st].ty.table64 {
+            self.table_operand(len, dt)
+        } else {
+            self.get(len) as u32 as u64
+        };
         let (dlen, slen) = (
             self.store.tables[dt].elements.len() as u64,
             self.store.tables[st].elements.len() as u64,
         );
-        if d + n > dlen || s + n > slen {
+        let fits = |at: u64, size: u64| at.checked_add(n).is_some_and(|e| e <= size);
+        if !fits(d, dlen) || !fits(s, slen) {
             return Err(Exit::Trap(Trap::TableOutOfBounds));
         }
         let (d, s, n) = (d as usize, s as usize, n as usize);
@@ -280,11 +340,8 @@ impl Executor<'_> {
 
     pub(super) fn TableInit(&mut self, dst: Reg, src: Reg, len: Reg) -> Step {
         let (table, seg) = self.data_word();
-        let (d, s, n) = (
-            self.get(dst) as u32 as u64,
-            self.get(src) as u32 as u64,
-            self.get(len) as u32 as u64,
-        );
+        let d = self.table_operand(dst, self.table_addr(table));
+        let (s, n) = (self.get(src) as u32 as u64, self.get(len) as u32 as u64);
         self.store.table_init(self.inst, table, seg, d, s, n)?;
         Ok(())
     }
@@ -374,6 +431,23 @@ impl Hot {
             }
             _ => self.ip = entry,
         }
+        Ok(())
+    }
+
+    #[inline(always)]
+    pub(super) fn Addr64(&mut self, dst: Dst, addr: Reg, offset: u32) -> Step {
+        match self.get(addr).checked_add(offset as u64) {
+            Some(ea) if ea <= u32::MAX as u64 => {
+                self.set(dst, ea);
+                Ok(())
+            }
+            _ => Err(Exit::Trap(Trap::MemoryOutOfBounds)),
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn Clamp32(&mut self, dst: Dst, src: Reg) -> Step {
+        self.set(dst, self.get(src).min(u32::MAX as u64));
         Ok(())
     }
 

@@ -627,9 +627,10 @@ impl<'m> Translator<'m> {
         m: wasmparser::MemArg,
         ty: ValType,
     ) -> R {
-        let offset = mem_offset(m)?;
+        let target = self.mem_target(m)?;
         let addr = self.pop()?;
-        if offset == 0
+        if target.is_plain()
+            && target.offset == 0
             && let Some(fused) = fused
             && let Some((idx, base, imm)) = self.address_add(addr)
         {
@@ -638,9 +639,10 @@ impl<'m> Translator<'m> {
             self.last_result = Some(idx);
             return Ok(());
         }
-        let addr = self.use_reg(addr);
+        let (addr, offset) = self.access_start(target, addr)?;
         let dst = self.push_temp(ty)?;
         self.emit(f(dst, addr, offset));
+        self.access_end(target);
         Ok(())
     }
 
@@ -651,10 +653,11 @@ impl<'m> Translator<'m> {
         fused: Option<fn(Reg, Reg, u32) -> Instr>,
         m: wasmparser::MemArg,
     ) -> R {
-        let offset = mem_offset(m)?;
+        let target = self.mem_target(m)?;
         let val = self.pop()?;
         let addr = self.pop()?;
-        if offset == 0
+        if target.is_plain()
+            && target.offset == 0
             && let Some(fused) = fused
             && let Some((idx, base, imm)) = self.address_add(addr)
         {
@@ -663,9 +666,66 @@ impl<'m> Translator<'m> {
             self.last_result = None;
             return Ok(());
         }
-        let (addr, val) = (self.use_reg(addr), self.use_reg(val));
+        let val = self.use_reg(val);
+        let (addr, offset) = self.access_start(target, addr)?;
         self.emit(f(addr, val, offset));
+        self.access_end(target);
         Ok(())
+    }
+
+    /// The memory a `MemArg` names, with its index type and offset.
+    fn mem_target(&self, m: wasmparser::MemArg) -> R<MemTarget> {
+        let wasmparser::MemArgTarget::Memory(mem) = m.target else {
+            return Err("GC array accesses are not supported".into());
+        };
+        let ty = self
+            .module
+            .memories
+            .get(mem as usize)
+            .ok_or_else(|| format!("no memory {mem}"))?;
+        if !ty.memory64 && m.offset > u32::MAX as u64 {
+            return Err("memory offset too large".into());
+        }
+        Ok(MemTarget {
+            mem,
+            memory64: ty.memory64,
+            offset: m.offset,
+        })
+    }
+
+    /// Emits what an access through `target` needs before its row (the memory switch,
+    /// the 64-bit address check) and returns the address register and offset for the
+    /// row. The caller has popped the access's operands, so a temporary pushed now
+    /// lies in `addr`'s slot, below any other operand's home.
+    fn access_start(&mut self, target: MemTarget, addr: Entry) -> R<(Reg, u32)> {
+        if target.mem != 0 {
+            self.emit(Instr::UseMem { mem: target.mem });
+        }
+        let addr = self.use_reg(addr);
+        if !target.memory64 {
+            return Ok((addr, target.offset as u32));
+        }
+        let dst = self.push_temp(ValType::I64)?;
+        self.pop()?;
+        let offset = u32::try_from(target.offset).unwrap_or(u32::MAX);
+        self.emit(Instr::Addr64 { dst, addr, offset });
+        if target.offset > u32::MAX as u64 {
+            // An offset past 4 GiB is always out of bounds: the first step passes only
+            // for address 0 (giving `u32::MAX`), and one more byte then traps.
+            self.emit(Instr::Addr64 {
+                dst,
+                addr: Reg::from(dst),
+                offset: 1,
+            });
+        }
+        Ok((Reg::from(dst), 0))
+    }
+
+    /// Switches back to memory 0 after an access to another memory.
+    fn access_end(&mut self, target: MemTarget) {
+        if target.mem != 0 {
+            self.emit(Instr::UseMem { mem: 0 });
+        }
     }
 
     /// If `addr` is a temporary that the last instruction computed as `base + imm`
@@ -1174,7 +1234,18 @@ impl<'m> Translator<'m> {
             .ok_or("bad type index")?
             .clone();
         let index = self.pop()?;
-        let index = self.use_reg(index);
+        let mut index = self.use_reg(index);
+        if self
+            .module
+            .tables
+            .get(table as usize)
+            .is_some_and(|t| t.ty.table64)
+        {
+            let dst = self.push_temp(ValType::I64)?;
+            self.pop()?;
+            self.emit(Instr::Clamp32 { dst, src: index });
+            index = Reg::from(dst);
+        }
         let base = self.call_args(ty.params().len())?;
         let table = u16::try_from(table).map_err(|_| "table index too large")?;
         Ok((ty, index, base, table))
@@ -1292,9 +1363,17 @@ fn fits_imm(bits: u64, ty: ValType) -> Option<i32> {
     }
 }
 
-fn mem_offset(m: wasmparser::MemArg) -> R<u32> {
-    if m.target != wasmparser::MemArgTarget::Memory(0) {
-        return Err("multiple memories are not supported yet".into());
+/// The memory of a load or store (see [`Translator::mem_target`]).
+#[derive(Copy, Clone, Debug)]
+struct MemTarget {
+    mem: u32,
+    memory64: bool,
+    offset: u64,
+}
+
+impl MemTarget {
+    /// Memory 0 with `i32` addresses: the access rows reach it directly.
+    fn is_plain(&self) -> bool {
+        self.mem == 0 && !self.memory64
     }
-    u32::try_from(m.offset).map_err(|_| "memory offset too large".into())
 }

@@ -155,33 +155,35 @@ impl Translator<'_> {
             O::I64Store16 { memarg } => store!(t, I64Store16, I64Store16Add, memarg),
             O::I64Store32 { memarg } => store!(t, I64Store32, I64Store32Add, memarg),
             O::MemorySize { mem } => {
-                t.single_memory(mem)?;
-                let dst = t.push_temp(I32)?;
-                t.emit(Instr::MemorySize { dst });
+                let ty = t.memory_index_type(mem)?;
+                let dst = t.push_temp(ty)?;
+                t.emit(Instr::MemorySize { dst, mem });
                 Ok(())
             }
             O::MemoryGrow { mem } => {
-                t.single_memory(mem)?;
+                let ty = t.memory_index_type(mem)?;
                 let delta = t.pop_reg()?;
-                let dst = t.push_temp(I32)?;
-                t.emit(Instr::MemoryGrow { dst, delta });
+                let dst = t.push_temp(ty)?;
+                t.emit(Instr::MemoryGrow { dst, delta, mem });
                 Ok(())
             }
             O::MemoryFill { mem } => {
-                t.single_memory(mem)?;
+                t.memory_index_type(mem)?;
                 let [dst, val, len] = t.pop3()?;
-                t.emit(Instr::MemoryFill { dst, val, len });
+                let mem = u16::try_from(mem).map_err(|_| "memory index too large")?;
+                t.emit(Instr::MemoryFill { dst, val, len, mem });
                 Ok(())
             }
             O::MemoryCopy { dst_mem, src_mem } => {
-                t.single_memory(dst_mem)?;
-                t.single_memory(src_mem)?;
                 let [dst, src, len] = t.pop3()?;
                 t.emit(Instr::MemoryCopy { dst, src, len });
+                t.emit(Instr::Data {
+                    a: dst_mem,
+                    b: src_mem,
+                });
                 Ok(())
             }
             O::MemoryInit { data_index, mem } => {
-                t.single_memory(mem)?;
                 let [dst, src, len] = t.pop3()?;
                 t.emit(Instr::MemoryInit {
                     dst,
@@ -189,6 +191,7 @@ impl Translator<'_> {
                     len,
                     seg: data_index,
                 });
+                t.emit(Instr::Data { a: mem, b: 0 });
                 Ok(())
             }
             O::DataDrop { data_index } => {
@@ -233,7 +236,7 @@ impl Translator<'_> {
                 Ok(())
             }
             O::TableSize { table } => {
-                let dst = t.push_temp(I32)?;
+                let dst = t.push_temp(t.table_index_type(table)?)?;
                 t.emit(Instr::TableSize { dst, table });
                 Ok(())
             }
@@ -241,7 +244,7 @@ impl Translator<'_> {
                 let delta = t.pop()?;
                 let init = t.pop()?;
                 let (init, delta) = (t.use_reg(init), t.use_reg(delta));
-                let dst = t.push_temp(I32)?;
+                let dst = t.push_temp(t.table_index_type(table)?)?;
                 let table = u16::try_from(table).map_err(|_| "table index too large")?;
                 t.emit(Instr::TableGrow {
                     dst,
@@ -439,11 +442,21 @@ impl Translator<'_> {
         Ok([self.use_reg(a), self.use_reg(b), self.use_reg(c)])
     }
 
-    fn single_memory(&self, mem: u32) -> R {
-        if mem == 0 {
-            Ok(())
-        } else {
-            Err("multiple memories are not supported yet".into())
+    /// The type of addresses into memory `mem`: `i64` for a 64-bit memory.
+    fn memory_index_type(&self, mem: u32) -> R<ValType> {
+        match self.module.memories.get(mem as usize) {
+            Some(m) if m.memory64 => Ok(I64),
+            Some(_) => Ok(I32),
+            None => Err(format!("no memory {mem}")),
+        }
+    }
+
+    /// The type of indices into table `table`: `i64` for a 64-bit table.
+    fn table_index_type(&self, table: u32) -> R<ValType> {
+        match self.module.tables.get(table as usize) {
+            Some(t) if t.ty.table64 => Ok(I64),
+            Some(_) => Ok(I32),
+            None => Err(format!("no table {table}")),
         }
     }
 

@@ -4,7 +4,7 @@
 //! would need 16): `v128.const` is materialized at once into its home by `V128Const`,
 //! whose bytes follow in two `V128Imm` words.
 
-use super::{R, Translator, mem_offset};
+use super::{R, Translator};
 use crate::ops::{Dst, ImmBytes, Instr, Reg};
 use crate::prelude::*;
 use crate::types::ValType::{self, *};
@@ -419,22 +419,26 @@ impl Translator<'_> {
 
     /// `v128.loadN_lane`: the offset goes in a `Data` word after the instruction.
     fn load_lane(&mut self, m: MemArg, f: impl FnOnce(Dst, Reg, Reg) -> Instr) -> R {
-        let offset = mem_offset(m)?;
+        let target = self.mem_target(m)?;
         let v = self.pop()?;
         let a = self.pop()?;
-        let (addr, src) = (self.use_reg(a), self.use_reg(v));
+        let src = self.use_reg(v);
+        let (addr, offset) = self.access_start(target, a)?;
         let dst = self.push_temp(V128)?;
         self.emit(f(dst, src, addr));
         self.emit(Instr::Data { a: offset, b: 0 });
+        self.access_end(target);
         Ok(())
     }
 
     fn store_lane(&mut self, m: MemArg, f: impl FnOnce(Reg, Reg, u32) -> Instr) -> R {
-        let offset = mem_offset(m)?;
+        let target = self.mem_target(m)?;
         let v = self.pop()?;
         let a = self.pop()?;
-        let (addr, val) = (self.use_reg(a), self.use_reg(v));
+        let val = self.use_reg(v);
+        let (addr, offset) = self.access_start(target, a)?;
         self.emit(f(addr, val, offset));
+        self.access_end(target);
         Ok(())
     }
 }
