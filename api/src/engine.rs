@@ -135,6 +135,13 @@ impl Config {
         self.runtime.eager_translation = eager;
         self
     }
+
+    /// Validate, translate and JIT-compile the functions of a large module on one thread
+    /// per core (on by default; small modules always use the calling thread).
+    pub fn parallel_compilation(&mut self, on: bool) -> &mut Self {
+        self.runtime.parallel_compilation = on;
+        self
+    }
 }
 
 /// Compilation environment shared by modules and stores.

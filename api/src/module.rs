@@ -146,6 +146,8 @@ impl Module {
             .as_ref()
             .ok_or_else(|| anyhow!("the engine has no JIT (set Config::jit_threshold)"))?;
         let m = &*self.inner;
+        // Translation errors stay in their functions' outcomes below.
+        let _ = m.translate_all(engine);
         // One batch for the functions not compiled yet, so they share executable memory.
         let funcs: Vec<_> = (0..m.num_defined_funcs())
             .filter_map(|def| m.code(def).ok())

@@ -16,6 +16,8 @@ pub struct RuntimeConfig {
     pub max_stack_cells: usize,
     /// Translate every function at `Module::new` instead of on first call.
     pub eager_translation: bool,
+    /// Validate, translate and compile a large module's functions on several threads.
+    pub parallel_compilation: bool,
     /// The proposals accepted by validation.
     pub features: wasmparser::WasmFeatures,
     /// Most live `externref` objects per store.
@@ -37,8 +39,10 @@ impl Default for RuntimeConfig {
             max_call_depth: 20_000,
             max_stack_cells: 1 << 22,
             eager_translation: false,
+            parallel_compilation: true,
             // Wasm 2.0 (fixed-width SIMD included) and the parts of Wasm 3.0 built so far:
-            // tail calls, extended constant expressions and relaxed SIMD.
+            // tail calls, extended constant expressions, relaxed SIMD, multiple memories
+            // and 64-bit memories.
             features: wasmparser::WasmFeatures::WASM2
                 .union(wasmparser::WasmFeatures::TAIL_CALL)
                 .union(wasmparser::WasmFeatures::EXTENDED_CONST)

@@ -223,6 +223,9 @@ pub struct Module {
     /// and epoch checks only when these are on.
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
+    /// Threads a code generator may use to compile this module's functions (1 when the
+    /// engine turned parallel compilation off, or without `std`).
+    pub compile_threads: usize,
 }
 
 impl core::fmt::Debug for Module {
@@ -269,8 +272,15 @@ impl Module {
             features,
             consume_fuel: engine.config.consume_fuel,
             epoch_interruption: engine.config.epoch_interruption,
+            compile_threads: if engine.config.parallel_compilation {
+                parallelism()
+            } else {
+                1
+            },
         };
-        let mut allocs = wasmparser::FuncValidatorAllocations::default();
+        // Function bodies are validated after the parse (on several threads for a large
+        // module: see `check_bodies`).
+        let mut bodies = Vec::new();
         // The parser gets the same features as the validator: some encodings (memory
         // limits, for one) are decoded according to the enabled proposals.
         let mut parser = Parser::new(0);
@@ -440,9 +450,7 @@ impl Module {
                 }
                 Payload::CodeSectionEntry(body) => {
                     if let wasmparser::ValidPayload::Func(func, body) = valid {
-                        let mut v = func.into_validator(core::mem::take(&mut allocs));
-                        v.validate(&body).map_err(err)?;
-                        allocs = v.into_allocations();
+                        bodies.push((func, body));
                     }
                     let range = body.range();
                     m.bodies.push(range.start as usize..range.end as usize);
@@ -458,12 +466,132 @@ impl Module {
         }
         m.type_ids = engine.register_types(&m.types);
         m.code = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
-        if engine.config.eager_translation {
-            for i in 0..m.bodies.len() {
-                m.code(i as u32)?;
-            }
-        }
+        m.check_bodies(engine, bodies)?;
         Ok(m)
+    }
+
+    /// Validates the function bodies (and translates them, with eager translation).
+    /// A large module's bodies are shared out to one thread per core, unless the engine
+    /// turned parallel compilation off. Reports the first failing function's error
+    /// (validation errors before translation errors), whatever the threads' order.
+    fn check_bodies(&self, engine: &EngineCore, bodies: Vec<FuncJob<'_>>) -> Result<(), String> {
+        let eager = engine.config.eager_translation;
+        let code_bytes: usize = self.bodies.iter().map(|r| r.len()).sum();
+        let threads = if engine.config.parallel_compilation && code_bytes >= PARALLEL_MIN_BYTES {
+            parallelism()
+        } else {
+            1
+        };
+        if threads <= 1 {
+            let mut allocs = wasmparser::FuncValidatorAllocations::default();
+            for (func, body) in bodies {
+                let mut v = func.into_validator(allocs);
+                v.validate(&body).map_err(|e| e.to_string())?;
+                allocs = v.into_allocations();
+            }
+            if eager {
+                for i in 0..self.bodies.len() {
+                    self.code(i as u32)?;
+                }
+            }
+            return Ok(());
+        }
+        self.check_bodies_parallel(bodies, eager, threads)
+    }
+
+    #[cfg(feature = "std")]
+    fn check_bodies_parallel(
+        &self,
+        bodies: Vec<FuncJob<'_>>,
+        eager: bool,
+        threads: usize,
+    ) -> Result<(), String> {
+        use std::sync::Mutex;
+        // Each job: validate a body, then translate it. The first error by function
+        // index wins (validation's over translation's).
+        let jobs = Mutex::new(bodies.into_iter().enumerate());
+        let first_error: Mutex<Option<(bool, usize, String)>> = Mutex::new(None);
+        let note = |translation: bool, i: usize, e: String| {
+            let mut slot = first_error.lock().unwrap_or_else(|p| p.into_inner());
+            if slot
+                .as_ref()
+                .is_none_or(|(t, j, _)| (translation, i) < (*t, *j))
+            {
+                *slot = Some((translation, i, e));
+            }
+        };
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    let mut allocs = wasmparser::FuncValidatorAllocations::default();
+                    loop {
+                        let next = jobs.lock().unwrap_or_else(|p| p.into_inner()).next();
+                        let Some((i, (func, body))) = next else { break };
+                        let mut v = func.into_validator(allocs);
+                        let valid = v.validate(&body);
+                        allocs = v.into_allocations();
+                        match valid {
+                            Err(e) => note(false, i, e.to_string()),
+                            Ok(()) if eager => {
+                                if let Err(e) = self.code(i as u32) {
+                                    note(true, i, e);
+                                }
+                            }
+                            Ok(()) => {}
+                        }
+                    }
+                });
+            }
+        });
+        match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some((_, _, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    #[cfg(not(feature = "std"))]
+    fn check_bodies_parallel(
+        &self,
+        _bodies: Vec<FuncJob<'_>>,
+        _eager: bool,
+        _threads: usize,
+    ) -> Result<(), String> {
+        unreachable!("`parallelism` is 1 without `std`")
+    }
+
+    /// Translates every function body not translated yet, on one thread per core for a
+    /// large module (see [`Self::check_bodies`]); the first error by function index.
+    pub fn translate_all(&self, engine: &EngineCore) -> Result<(), String> {
+        let code_bytes: usize = self.bodies.iter().map(|r| r.len()).sum();
+        let threads = if engine.config.parallel_compilation && code_bytes >= PARALLEL_MIN_BYTES {
+            parallelism()
+        } else {
+            1
+        };
+        #[cfg(feature = "std")]
+        if threads > 1 {
+            use core::sync::atomic::{AtomicUsize, Ordering};
+            let next = AtomicUsize::new(0);
+            std::thread::scope(|s| {
+                for _ in 0..threads {
+                    s.spawn(|| {
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if i >= self.bodies.len() {
+                                break;
+                            }
+                            // Errors are kept in the slot and reported below, in order.
+                            let _ = self.code(i as u32);
+                        }
+                    });
+                }
+            });
+        }
+        let _ = threads;
+        for i in 0..self.bodies.len() {
+            self.code(i as u32)?;
+        }
+        Ok(())
     }
 
     /// The register bytecode of defined function `def_index` (0 = first non-imported
@@ -578,6 +706,28 @@ fn global_type(t: &wasmparser::GlobalType) -> Result<GlobalType, String> {
         content: ValType::from_wasmparser(t.content_type)?,
         mutable: t.mutable,
     })
+}
+
+/// A function body waiting for validation.
+type FuncJob<'a> = (
+    wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    wasmparser::FunctionBody<'a>,
+);
+
+/// Modules with less code than this validate and translate on the calling thread: for
+/// them, starting threads costs more than it saves.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
+/// Threads for compiling one module: one per core (at most 16); 1 without `std`.
+fn parallelism() -> usize {
+    #[cfg(feature = "std")]
+    {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(16))
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        1
+    }
 }
 
 /// A function's bytecode, translated on first use (or the translation error).

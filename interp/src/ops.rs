@@ -61,13 +61,16 @@ impl From<Dst> for Reg {
 /// How an operand type prints and takes part in translator patching.
 pub trait Operand: Copy {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    #[inline(always)]
     fn target_mut(&mut self) -> Option<&mut Target> {
         None
     }
+    #[inline(always)]
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         None
     }
     /// The cell number of a register operand (read or written).
+    #[inline(always)]
     fn cell_mut(&mut self) -> Option<&mut u16> {
         None
     }
@@ -77,6 +80,7 @@ impl Operand for Reg {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "r{}", self.0)
     }
+    #[inline(always)]
     fn cell_mut(&mut self) -> Option<&mut u16> {
         Some(&mut self.0)
     }
@@ -85,9 +89,11 @@ impl Operand for Dst {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "r{}", self.0)
     }
+    #[inline(always)]
     fn dst_mut(&mut self) -> Option<&mut Dst> {
         Some(self)
     }
+    #[inline(always)]
     fn cell_mut(&mut self) -> Option<&mut u16> {
         Some(&mut self.0)
     }
@@ -96,6 +102,7 @@ impl Operand for Target {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "@{}", self.0)
     }
+    #[inline(always)]
     fn target_mut(&mut self) -> Option<&mut Target> {
         Some(self)
     }
@@ -825,6 +832,24 @@ macro_rules! define_instr {
                 }
             }
 
+            /// Shows every operand to `v`, in declaration order, with static dispatch on
+            /// the operand's type (the translator's and threader's hot walks).
+            #[inline]
+            pub fn visit_operands<V: OperandVisitor>(&mut self, v: &mut V) {
+                match self {
+                    $(Instr::$un { dst, src } => { v.visit(dst); v.visit(src); })*
+                    $(Instr::$ut { dst, src } => { v.visit(dst); v.visit(src); })*
+                    $(Instr::$bn { dst, a, b } => { v.visit(dst); v.visit(a); v.visit(b); })*
+                    $(Instr::$bi { dst, a, imm } => { v.visit(dst); v.visit(a); v.visit(imm); })*
+                    $(Instr::$bt { dst, a, b } => { v.visit(dst); v.visit(a); v.visit(b); })*
+                    $(Instr::$bc { a, b, target } => { v.visit(a); v.visit(b); v.visit(target); })*
+                    $(Instr::$bci { a, imm, target } => { v.visit(a); v.visit(imm); v.visit(target); })*
+                    $(Instr::$ld { dst, addr, offset } => { v.visit(dst); v.visit(addr); v.visit(offset); })*
+                    $(Instr::$st { addr, val, offset } => { v.visit(addr); v.visit(val); v.visit(offset); })*
+                    $(Instr::$ot { $($of),* } => { $(v.visit($of);)* })*
+                }
+            }
+
             /// Calls `f` on every operand, in declaration order.
             pub fn for_each_operand(&mut self, f: &mut dyn FnMut(&mut dyn OperandMut)) {
                 match self {
@@ -864,6 +889,53 @@ macro_rules! define_instr {
 
 for_each_op!(define_instr);
 
+/// A walk over an instruction's operands ([`Instr::visit_operands`]).
+pub trait OperandVisitor {
+    fn visit<T: Operand>(&mut self, op: &mut T);
+}
+
+/// Reads (with `None` inside) or rewrites (with `Some`) a branch target.
+struct TargetVisitor(Option<Target>, Option<Target>);
+
+impl OperandVisitor for TargetVisitor {
+    #[inline(always)]
+    fn visit<T: Operand>(&mut self, op: &mut T) {
+        if let Some(t) = op.target_mut() {
+            self.0 = Some(*t);
+            if let Some(new) = self.1 {
+                *t = new;
+            }
+        }
+    }
+}
+
+/// Reads (with `None` inside) or rewrites (with `Some`) the destination.
+struct DstVisitor(Option<Dst>, Option<Dst>);
+
+impl OperandVisitor for DstVisitor {
+    #[inline(always)]
+    fn visit<T: Operand>(&mut self, op: &mut T) {
+        if let Some(d) = op.dst_mut() {
+            self.0 = Some(*d);
+            if let Some(new) = self.1 {
+                *d = new;
+            }
+        }
+    }
+}
+
+/// Applies a function to every register operand (read or written).
+pub struct CellVisitor<F: FnMut(&mut u16)>(pub F);
+
+impl<F: FnMut(&mut u16)> OperandVisitor for CellVisitor<F> {
+    #[inline(always)]
+    fn visit<T: Operand>(&mut self, op: &mut T) {
+        if let Some(c) = op.cell_mut() {
+            (self.0)(c);
+        }
+    }
+}
+
 /// An operand seen through [`Instr::for_each_operand`].
 pub trait OperandMut {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
@@ -897,47 +969,31 @@ impl Instr {
 
     /// The branch target of this instruction, if it has one.
     pub fn target(&self) -> Option<Target> {
+        let mut v = TargetVisitor(None, None);
         let mut copy = *self;
-        let mut out = None;
-        copy.for_each_operand(&mut |op| {
-            if let Some(t) = op.target_mut() {
-                out = Some(*t);
-            }
-        });
-        out
+        copy.visit_operands(&mut v);
+        v.0
     }
 
     /// Rewrites the branch target; returns whether the instruction has one.
     pub fn set_target(&mut self, new: Target) -> bool {
-        let mut found = false;
-        self.for_each_operand(&mut |op| {
-            if let Some(t) = op.target_mut() {
-                *t = new;
-                found = true;
-            }
-        });
-        found
+        let mut v = TargetVisitor(None, Some(new));
+        self.visit_operands(&mut v);
+        v.0.is_some()
     }
 
     /// The destination register of this instruction, if it writes exactly one.
     pub fn dst(&self) -> Option<Dst> {
+        let mut v = DstVisitor(None, None);
         let mut copy = *self;
-        let mut out = None;
-        copy.for_each_operand(&mut |op| {
-            if let Some(d) = op.dst_mut() {
-                out = Some(*d);
-            }
-        });
-        out
+        copy.visit_operands(&mut v);
+        v.0
     }
 
     /// Rewrites the destination register.
     pub fn set_dst(&mut self, new: Dst) {
-        self.for_each_operand(&mut |op| {
-            if let Some(d) = op.dst_mut() {
-                *d = new;
-            }
-        });
+        let mut v = DstVisitor(None, Some(new));
+        self.visit_operands(&mut v);
     }
 }
 

@@ -39,10 +39,10 @@ impl CodeGen for Jit {
 
     fn compile_all(
         &self,
-        _module: &Module,
+        module: &Module,
         funcs: &[&CompiledFunc],
     ) -> Vec<Result<NativeCode, String>> {
-        compile_batch(funcs)
+        compile_batch_on(funcs, module.compile_threads)
     }
 }
 
@@ -56,22 +56,32 @@ pub fn compile(func: &CompiledFunc) -> Result<NativeCode, String> {
 /// Compiles `funcs` into shared executable mappings (each made executable once, W^X), one
 /// outcome per function in order.
 pub fn compile_batch(funcs: &[&CompiledFunc]) -> Vec<Result<NativeCode, String>> {
+    compile_batch_on(funcs, 1)
+}
+
+/// [`compile_batch`], assembling on up to `threads` threads (linking stays on the calling
+/// thread, in order).
+pub fn compile_batch_on(
+    funcs: &[&CompiledFunc],
+    threads: usize,
+) -> Vec<Result<NativeCode, String>> {
     #[cfg(all(target_arch = "x86_64", unix))]
     {
-        use backend::Backend;
         // Link every `LINK_CHUNK` bytes of code: few mappings, and little assembled code
-        // held on the heap at once.
+        // held on the heap at once. Functions are assembled a window at a time (in
+        // parallel when `threads > 1`), then linked in order.
+        const WINDOW: usize = 512;
         let mut out = Vec::with_capacity(funcs.len());
         let mut pending = Vec::new();
         let mut pending_bytes = 0;
-        for func in funcs {
-            let mut b = isa::x64::X64::new(func.code.len());
-            let a = compiler::compile(&mut b, func).and_then(|()| b.finish());
-            pending_bytes += a.as_ref().map_or(0, |a| a.code.len());
-            pending.push(a);
-            if pending_bytes >= link::LINK_CHUNK {
-                out.extend(link::link(std::mem::take(&mut pending)));
-                pending_bytes = 0;
+        for window in funcs.chunks(WINDOW) {
+            for a in assemble_all(window, threads) {
+                pending_bytes += a.as_ref().map_or(0, |a| a.code.len());
+                pending.push(a);
+                if pending_bytes >= link::LINK_CHUNK {
+                    out.extend(link::link(std::mem::take(&mut pending)));
+                    pending_bytes = 0;
+                }
             }
         }
         out.extend(link::link(pending));
@@ -79,11 +89,59 @@ pub fn compile_batch(funcs: &[&CompiledFunc]) -> Vec<Result<NativeCode, String>>
     }
     #[cfg(not(all(target_arch = "x86_64", unix)))]
     {
+        let _ = threads;
         funcs
             .iter()
             .map(|_| Err("no JIT backend for this target".into()))
             .collect()
     }
+}
+
+/// Assembles one function (not yet placed in executable memory).
+#[cfg(all(target_arch = "x86_64", unix))]
+fn assemble(func: &CompiledFunc) -> Result<backend::Assembled, String> {
+    use backend::Backend;
+    let mut b = isa::x64::X64::new(func.code.len());
+    compiler::compile(&mut b, func).and_then(|()| b.finish())
+}
+
+/// Assembles `funcs`, in order, on up to `threads` threads (the calling one alone for a
+/// small batch).
+#[cfg(all(target_arch = "x86_64", unix))]
+fn assemble_all(
+    funcs: &[&CompiledFunc],
+    threads: usize,
+) -> Vec<Result<backend::Assembled, String>> {
+    // Below this many bytecode instructions, starting threads costs more than it saves.
+    const PARALLEL_MIN_INSTRS: usize = 4096;
+    let instrs: usize = funcs.iter().map(|f| f.code.len()).sum();
+    if threads <= 1 || funcs.len() < 2 || instrs < PARALLEL_MIN_INSTRS {
+        return funcs.iter().map(|f| assemble(f)).collect();
+    }
+    // Contiguous shares of about equal code size, one per thread.
+    let share = instrs.div_ceil(threads);
+    let mut parts = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, f) in funcs.iter().enumerate() {
+        size += f.code.len();
+        if size >= share {
+            parts.push(&funcs[start..=i]);
+            (start, size) = (i + 1, 0);
+        }
+    }
+    if start < funcs.len() {
+        parts.push(&funcs[start..]);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|part| s.spawn(move || part.iter().map(|f| assemble(f)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// The code generator to install in an engine, if this build has a backend.

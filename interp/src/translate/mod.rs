@@ -492,12 +492,9 @@ impl<'m> Translator<'m> {
                 cell
             }
         };
+        let mut v = crate::ops::CellVisitor(|c: &mut u16| *c = remap(*c));
         for instr in &mut self.code {
-            instr.for_each_operand(&mut |op| {
-                if let Some(c) = op.cell_mut() {
-                    *c = remap(*c);
-                }
-            });
+            instr.visit_operands(&mut v);
         }
         for map in &mut self.stack_maps {
             for c in map.iter_mut() {
