@@ -21,7 +21,9 @@ ratios to a baseline engine with geomean rows per workload group, and per-engine
 options:
   --engines LIST       comma-separated engines, or `all` (default: gloam-interp,wasmi):
                        gloam-interp, gloam-interp-eager, gloam-jit, gloam-tiered, wasmi,
-                       wasmi-eager, wasmtime-cranelift, wasmtime-winch
+                       wasmi-eager, wasmtime-cranelift, wasmtime-winch; gloam compiles
+                       on one thread, like the wasmtime peers here, except
+                       gloam-interp-eager-par and gloam-jit-par (one thread per core)
   --workloads LIST     comma-separated workload names, or `none` (default: all)
   --runs N             timed calls per cell after one warm-up call (default 3)
   --quick              use each workload's n_quick and checksum_quick

@@ -156,6 +156,7 @@ fn engines_agree(name: &str, sizes: &[i32]) -> Vec<i64> {
                 let got_gloam = run_once(
                     &Gloam {
                         mode: GloamMode::Interp,
+                        parallel: false,
                     },
                     &w,
                     n,

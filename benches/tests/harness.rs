@@ -39,6 +39,7 @@ fn gloam_and_wasmi() -> Vec<Box<dyn Runtime>> {
     vec![
         Box::new(Gloam {
             mode: GloamMode::Interp,
+            parallel: false,
         }),
         Box::new(Wasmi { eager: false }),
     ]
@@ -272,9 +273,11 @@ fn large_module_is_deterministic_and_runs_on_every_engine() {
         let engines: Vec<Box<dyn Runtime>> = vec![
             Box::new(Gloam {
                 mode: GloamMode::Interp,
+                parallel: false,
             }),
             Box::new(Gloam {
                 mode: GloamMode::InterpEager,
+                parallel: false,
             }),
             Box::new(Wasmi { eager: false }),
             Box::new(Wasmi { eager: true }),
@@ -295,6 +298,7 @@ fn large_module_is_deterministic_and_runs_on_every_engine() {
         let e = measure_throughput(
             &Gloam {
                 mode: GloamMode::Interp,
+                parallel: false,
             },
             &a.bytes,
             1,
@@ -350,9 +354,11 @@ fn jit_and_tiered_engines_match_the_checksums() {
         let engines: Vec<Box<dyn Runtime>> = vec![
             Box::new(Gloam {
                 mode: GloamMode::Jit,
+                parallel: false,
             }),
             Box::new(Gloam {
                 mode: GloamMode::Tiered,
+                parallel: false,
             }),
         ];
         // fib(15) = 610; sieve and sort at their quick sizes with the shared checksums.

@@ -23,6 +23,9 @@ pub enum GloamMode {
 /// A gloam engine in one [`GloamMode`].
 pub struct Gloam {
     pub mode: GloamMode,
+    /// `Config::parallel_compilation`: off for the plain names, so compile times compare
+    /// like for like with the single-threaded wasmtime peers; on for the `-par` names.
+    pub parallel: bool,
 }
 
 /// A gloam engine with the mode's compile step.
@@ -33,17 +36,21 @@ struct GloamEngine {
 
 impl Runtime for Gloam {
     fn name(&self) -> &'static str {
-        match self.mode {
-            GloamMode::Interp => "gloam-interp",
-            GloamMode::InterpEager => "gloam-interp-eager",
-            GloamMode::Jit => "gloam-jit",
-            GloamMode::Tiered => "gloam-tiered",
+        match (self.mode, self.parallel) {
+            (GloamMode::Interp, _) => "gloam-interp",
+            (GloamMode::InterpEager, false) => "gloam-interp-eager",
+            (GloamMode::InterpEager, true) => "gloam-interp-eager-par",
+            (GloamMode::Jit, false) => "gloam-jit",
+            (GloamMode::Jit, true) => "gloam-jit-par",
+            (GloamMode::Tiered, _) => "gloam-tiered",
         }
     }
 
     fn engine(&self) -> Result<Box<dyn Engine>> {
         let mut config = gloam::Config::new();
-        config.eager_translation(self.mode == GloamMode::InterpEager);
+        config
+            .eager_translation(self.mode == GloamMode::InterpEager)
+            .parallel_compilation(self.parallel);
         match self.mode {
             GloamMode::Jit => config.jit_threshold(Some(0)),
             GloamMode::Tiered => config.jit_threshold(Some(2)),

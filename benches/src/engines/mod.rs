@@ -49,10 +49,12 @@ pub trait Instantiated {
 pub struct HostObject(pub u64);
 
 /// Every engine name `--engines` accepts, in table order.
-pub const ENGINE_NAMES: [&str; 8] = [
+pub const ENGINE_NAMES: [&str; 10] = [
     "gloam-interp",
     "gloam-interp-eager",
+    "gloam-interp-eager-par",
     "gloam-jit",
+    "gloam-jit-par",
     "gloam-tiered",
     "wasmi",
     "wasmi-eager",
@@ -73,8 +75,20 @@ pub enum Resolved {
     },
 }
 
+/// A gloam engine compiling on the calling thread only, like the wasmtime peers here.
 fn gloam_engine(mode: GloamMode) -> Resolved {
-    Resolved::Available(Box::new(Gloam { mode }))
+    Resolved::Available(Box::new(Gloam {
+        mode,
+        parallel: false,
+    }))
+}
+
+/// A gloam engine with `Config::parallel_compilation` (one thread per core).
+fn gloam_parallel(mode: GloamMode) -> Resolved {
+    Resolved::Available(Box::new(Gloam {
+        mode,
+        parallel: true,
+    }))
 }
 
 /// Resolves an engine name; unknown names are an error that lists the known ones.
@@ -92,10 +106,12 @@ pub fn resolve(name: &str) -> Result<Resolved> {
     Ok(match name {
         "gloam-interp" => gloam_engine(GloamMode::Interp),
         "gloam-interp-eager" => gloam_engine(GloamMode::InterpEager),
-        "gloam-jit" | "gloam-tiered" if !::gloam::Config::jit_available() => {
+        "gloam-interp-eager-par" => gloam_parallel(GloamMode::InterpEager),
+        "gloam-jit" | "gloam-jit-par" | "gloam-tiered" if !::gloam::Config::jit_available() => {
             unavailable("no JIT in this build (no backend for this target)")
         }
         "gloam-jit" => gloam_engine(GloamMode::Jit),
+        "gloam-jit-par" => gloam_parallel(GloamMode::Jit),
         "gloam-tiered" => gloam_engine(GloamMode::Tiered),
         "wasmi" => Resolved::Available(Box::new(Wasmi { eager: false })),
         "wasmi-eager" => Resolved::Available(Box::new(Wasmi { eager: true })),
