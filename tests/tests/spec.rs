@@ -162,6 +162,17 @@ fn spec_wasm_3_0_jit() {
     run_files(&config, wasm_3_0(), "interp-3.0", "wasm-3.0");
 }
 
+/// Wasm 3.0 tiered: functions compile after two calls, so both tiers of a function mix.
+#[test]
+fn spec_wasm_3_0_tiered() {
+    if !jit_or_skip() {
+        return;
+    }
+    let mut config = gloam::Config::new();
+    config.jit_threshold(Some(2));
+    run_files(&config, wasm_3_0(), "interp-3.0", "wasm-3.0");
+}
+
 /// The JIT twin of [`spec_core_2_0_interp_fuel_and_epochs`]: every function compiled
 /// before its first call, with the fuel and epoch checks in native code. A function the
 /// JIT cannot compile runs interpreted, so the list is `jit.txt`, which should stay empty.
