@@ -297,6 +297,7 @@ macro_rules! define_steppable {
                     // with them stays interpreted for now.
                     | Instr::ReturnCall { .. }
                     | Instr::ReturnCallIndirect { .. }
+                    | Instr::ReturnCallRef { .. }
                     | Instr::Data { .. }
                     | Instr::ConsumeFuel { .. }
             ) {
