@@ -450,3 +450,41 @@ fn the_jit_compiles_call_ref_and_leaves_return_call_ref_interpreted() -> Result<
     );
     Ok(())
 }
+
+#[test]
+fn non_null_externref_locals_are_gc_roots() -> Result<()> {
+    let wat = r#"(module
+      (import "host" "make" (func $make (result externref)))
+      (import "host" "read" (func $read (param externref) (result i32)))
+      (func (export "run") (result i32) (local $r (ref extern))
+        ;; Only this local holds the object while the calls below collect.
+        (local.set $r (ref.as_non_null (call $make)))
+        (drop (call $make))
+        (call $read (local.get $r))))"#;
+    for jit in [None, Some(0)] {
+        let mut config = Config::new();
+        config.gc_stress(true).jit_threshold(jit);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, wat)?;
+        // `make` returns 42, then 43 (which may reuse a freed object's slot).
+        let mut store = Store::new(&engine, 41u32);
+        let mut linker = Linker::new(&engine);
+        linker.func_wrap("host", "make", |mut caller: Caller<'_, u32>| {
+            *caller.data_mut() += 1;
+            let n = *caller.data();
+            Ok(Some(ExternRef::new(&mut caller, n)?))
+        })?;
+        linker.func_wrap(
+            "host",
+            "read",
+            |caller: Caller<'_, u32>, r: Option<Rooted<ExternRef>>| -> Result<i32> {
+                let r = r.expect("non-null");
+                Ok(*r.data(&caller)?.downcast_ref::<u32>().expect("u32") as i32)
+            },
+        )?;
+        let instance = linker.instantiate(&mut store, &module)?;
+        let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+        assert_eq!(run.call(&mut store, ())?, 42);
+    }
+    Ok(())
+}
