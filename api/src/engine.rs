@@ -100,6 +100,21 @@ impl Config {
         self.feature(wasmparser::WasmFeatures::RELAXED_SIMD, on)
     }
 
+    /// Accept typed function references (Wasm 3.0; on by default): `(ref $t)` and
+    /// `(ref null $t)` types, non-null `(ref func)`/`(ref extern)`, `call_ref`,
+    /// `return_call_ref`, `ref.as_non_null`, `br_on_null`, `br_on_non_null`, tables with
+    /// initializers, and recursion groups of types, with Wasm 3.0's type equivalence
+    /// across modules. This also turns on wasmparser's `GC` feature, which gates
+    /// recursion groups and `global.get` of immutable globals in constant expressions;
+    /// the GC proposal's own constructs (struct and array values, `i31`, casts, the
+    /// `any`/`eq`/`i31`/`struct`/`array`/`none` heap types) are refused at compile time.
+    pub fn wasm_function_references(&mut self, on: bool) -> &mut Self {
+        self.feature(
+            wasmparser::WasmFeatures::FUNCTION_REFERENCES.union(wasmparser::WasmFeatures::GC),
+            on,
+        )
+    }
+
     /// Accept modules with more than one memory, and memory instructions naming a
     /// memory (Wasm 3.0; on by default).
     pub fn wasm_multi_memory(&mut self, on: bool) -> &mut Self {
@@ -122,6 +137,7 @@ impl Config {
             .wasm_relaxed_simd(on)
             .wasm_multi_memory(on)
             .wasm_memory64(on)
+            .wasm_function_references(on)
     }
 
     fn feature(&mut self, feature: wasmparser::WasmFeatures, on: bool) -> &mut Self {
@@ -171,6 +187,15 @@ impl Engine {
     /// at its next function entry or loop header.
     pub fn increment_epoch(&self) {
         self.inner.epoch.increment();
+    }
+
+    /// The heap type of the functions of type `ty` in this engine, for typed references
+    /// `(ref $t)` in the types of host functions, tables and globals:
+    /// `ValType::Ref(RefType::new(false, engine.concrete_func(&ty)))`. Equal function
+    /// types (and a module's function type alone in its recursion group) give the same
+    /// heap type.
+    pub fn concrete_func(&self, ty: &gloam_interp::FuncType) -> gloam_interp::HeapType {
+        gloam_interp::HeapType::ConcreteFunc(self.inner.register_type(ty))
     }
 
     /// Whether two handles refer to the same engine.

@@ -142,13 +142,7 @@ impl Memory {
 impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let ctx = store.as_context_mut();
-        if init.ty() != ty.element {
-            bail!(
-                "table initializer has type {}, expected {}",
-                init.ty(),
-                ty.element
-            );
-        }
+        init.check_ty(ctx.inner, ty.element, "table initializer")?;
         let cell = init.to_cell(ctx.inner)?;
         let addr = ctx.inner.new_table(ctx.data, ty, cell)?;
         Ok(Table {
@@ -181,9 +175,7 @@ impl Table {
         let ctx = store.as_context_mut();
         let addr = self.addr(ctx.inner)?;
         let ty = ctx.inner.tables[addr].ty.element;
-        if val.ty() != ty {
-            bail!("value of type {} stored in a table of {ty}", val.ty());
-        }
+        val.check_ty(ctx.inner, ty, "table element")?;
         let cell = val.to_cell(ctx.inner)?;
         let slot = usize::try_from(index)
             .ok()
@@ -199,9 +191,8 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let ctx = store.as_context_mut();
         let addr = self.addr(ctx.inner)?;
-        if init.ty() != ctx.inner.tables[addr].ty.element {
-            bail!("table initializer has the wrong type");
-        }
+        let ty = ctx.inner.tables[addr].ty.element;
+        init.check_ty(ctx.inner, ty, "table initializer")?;
         let cell = init.to_cell(ctx.inner)?;
         match ctx.inner.grow_table(ctx.data, addr as u32, delta, cell)? {
             Some(old) => Ok(old),
@@ -213,13 +204,7 @@ impl Table {
 impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let ctx = store.as_context_mut();
-        if val.ty() != ty.content {
-            bail!(
-                "global of type {} initialized with {}",
-                ty.content,
-                val.ty()
-            );
-        }
+        val.check_ty(ctx.inner, ty.content, "global initializer")?;
         let mut cells = [0; 2];
         val.to_cells(ctx.inner, &mut cells)?;
         let addr = ctx.inner.add_global_cells(ty, cells);
@@ -248,9 +233,7 @@ impl Global {
         if !ty.mutable {
             bail!("immutable global cannot be set");
         }
-        if val.ty() != ty.content {
-            bail!("global of type {} set to {}", ty.content, val.ty());
-        }
+        val.check_ty(ctx.inner, ty.content, "global value")?;
         let mut cells = [0; 2];
         val.to_cells(ctx.inner, &mut cells)?;
         let g = &mut ctx.inner.globals[addr];

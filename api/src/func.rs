@@ -147,9 +147,7 @@ impl Func {
         let mut cells = CallCells::new(cell_count(ty.params()).max(cell_count(ty.results())));
         let mut at = 0;
         for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
-            if p.ty() != *t {
-                bail!("argument {i}: expected {t}, got {}", p.ty());
-            }
+            p.check_ty(ctx.inner, *t, &format!("argument {i}"))?;
             p.to_cells(ctx.inner, &mut cells.as_mut()[at..])?;
             at += t.cells();
         }
@@ -171,7 +169,19 @@ impl Func {
         let addr = self.addr(ctx.inner)?;
         let ty = ctx.inner.func_type(addr);
         let (want_p, want_r) = (P::valtypes(), R::valtypes());
-        if ty.params() != want_p.as_slice() || ty.results() != want_r.as_slice() {
+        // Arguments of the requested types must be accepted, results of the function's
+        // types must be of the requested ones.
+        let fits = |have: &[ValType], want: &[ValType], covariant: bool| {
+            have.len() == want.len()
+                && have.iter().zip(want).all(|(h, w)| {
+                    if covariant {
+                        h.matches(*w)
+                    } else {
+                        w.matches(*h)
+                    }
+                })
+        };
+        if !fits(ty.params(), &want_p, false) || !fits(ty.results(), &want_r, true) {
             bail!(
                 "type mismatch: function has type {ty}, requested {}",
                 FuncType::new(want_p, want_r)
@@ -216,12 +226,7 @@ pub(crate) fn dynamic_host<T: 'static>(
             )?;
             let mut at = 0;
             for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
-                if r.ty() != *t {
-                    bail!(
-                        "host function returned {} for result {i}, expected {t}",
-                        r.ty()
-                    );
-                }
+                r.check_ty(inner, *t, &format!("host function result {i}"))?;
                 r.to_cells(inner, &mut cells[at..])?;
                 at += t.cells();
             }

@@ -57,8 +57,8 @@ pub use gloam_interp::limits::{
     StoreLimits, StoreLimitsBuilder, UpdateDeadline,
 };
 pub use gloam_interp::{
-    ExternType, FrameInfo, FuncType, GlobalType, MemoryType, Mutability, TableType, Trap, ValType,
-    WasmBacktrace,
+    ExternType, FrameInfo, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType,
+    TableType, Trap, ValType, WasmBacktrace,
 };
 pub use instance::{Export, Instance};
 pub use linker::Linker;

@@ -2,9 +2,10 @@
 
 use crate::func::Func;
 use crate::gc::{ExternRef, Rooted};
+use crate::store::AsContext;
 use anyhow::{Result, bail};
 use gloam_gc::VMGcRef;
-use gloam_interp::{StoreInner, ValType};
+use gloam_interp::{HeapType, StoreInner, ValType};
 
 /// A 128-bit SIMD value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
@@ -118,7 +119,8 @@ impl Val {
         }
     }
 
-    /// The default (zero or null) value of a type.
+    /// The default (zero or null) value of a type. For a non-nullable reference type,
+    /// which has no default, the null of its hierarchy (which the type rejects).
     pub fn default_for_ty(ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(0),
@@ -126,9 +128,52 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128(0)),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+            ty if extern_family(ty) => Val::ExternRef(None),
+            _ => Val::FuncRef(None),
         }
+    }
+
+    /// Whether the value is a value of type `ty` in `store`: a function reference
+    /// matches `(ref $t)` only if the function has type `$t`, and null only nullable
+    /// reference types.
+    pub fn matches_ty(&self, store: impl AsContext, ty: &ValType) -> Result<bool> {
+        self.matches_in(store.as_context().inner, *ty)
+    }
+
+    pub(crate) fn matches_in(&self, store: &StoreInner, ty: ValType) -> Result<bool> {
+        let Some(r) = ty.as_ref() else {
+            return Ok(self.ty() == ty);
+        };
+        let top = r.heap_type.top();
+        Ok(match self {
+            // Struct and array references (no top here) can only be null: any null
+            // stands for theirs.
+            Val::FuncRef(None) => r.nullable && top != Some(HeapType::Extern),
+            Val::ExternRef(None) => r.nullable && top != Some(HeapType::Func),
+            Val::FuncRef(Some(f)) => match r.heap_type {
+                HeapType::Func => true,
+                HeapType::ConcreteFunc(id) => store.funcs[f.addr(store)? as usize].type_id() == id,
+                _ => false,
+            },
+            Val::ExternRef(Some(_)) => r.heap_type == HeapType::Extern,
+            _ => false,
+        })
+    }
+
+    /// An error unless the value is of type `ty` (see [`Val::matches_ty`]); `what`
+    /// names the value in the message.
+    pub(crate) fn check_ty(&self, store: &StoreInner, ty: ValType, what: &str) -> Result<()> {
+        if !self.matches_in(store, ty)? {
+            let got = match self {
+                Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
+                Val::FuncRef(Some(f)) => {
+                    format!("a function of type {}", store.func_type(f.addr(store)?))
+                }
+                v => v.ty().to_string(),
+            };
+            bail!("{what}: expected {ty}, got {got}");
+        }
+        Ok(())
     }
 
     /// The value as one frame cell of `store`. References must belong to the store. A
@@ -173,12 +218,21 @@ impl Val {
             ValType::F32 => Val::F32(cell as u32),
             ValType::F64 => Val::F64(cell),
             ValType::V128 => Val::V128(V128::from_cells(&[cell, 0])),
-            ValType::FuncRef => Val::FuncRef(Func::from_cell(store.id(), cell)),
-            ValType::ExternRef => {
+            // (`noextern` holds only null, 0.)
+            ty if extern_family(ty) => {
                 Val::ExternRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::push(store, r)))
             }
+            // Function references (struct and array references, which no instruction
+            // creates here, are null and read as a null funcref).
+            _ => Val::FuncRef(Func::from_cell(store.id(), cell)),
         }
     }
+}
+
+/// Whether `ty` is a reference type of the `extern` hierarchy.
+fn extern_family(ty: ValType) -> bool {
+    ty.as_ref()
+        .is_some_and(|r| r.heap_type.top() == Some(HeapType::Extern))
 }
 
 macro_rules! val_from {

@@ -2,9 +2,9 @@
 
 use crate::native::CodeGen;
 use crate::prelude::*;
+use crate::registry::{Registered, TypeRegistry};
 use crate::sync::Mutex;
 use crate::types::FuncType;
-use hashbrown::HashMap;
 
 /// Runtime limits and features, set through the API's `Config`.
 #[derive(Clone, Debug)]
@@ -41,14 +41,18 @@ impl Default for RuntimeConfig {
             eager_translation: false,
             parallel_compilation: true,
             // Wasm 2.0 (fixed-width SIMD included) and the parts of Wasm 3.0 built so far:
-            // tail calls, extended constant expressions, relaxed SIMD, multiple memories
-            // and 64-bit memories.
+            // tail calls, extended constant expressions, relaxed SIMD, multiple memories,
+            // 64-bit memories and typed function references (with wasmparser's `GC` for
+            // rec groups and 3.0's constant expressions; GC constructs themselves are
+            // refused by `Module::new`).
             features: wasmparser::WasmFeatures::WASM2
                 .union(wasmparser::WasmFeatures::TAIL_CALL)
                 .union(wasmparser::WasmFeatures::EXTENDED_CONST)
                 .union(wasmparser::WasmFeatures::RELAXED_SIMD)
                 .union(wasmparser::WasmFeatures::MULTI_MEMORY)
-                .union(wasmparser::WasmFeatures::MEMORY64),
+                .union(wasmparser::WasmFeatures::MEMORY64)
+                .union(wasmparser::WasmFeatures::FUNCTION_REFERENCES)
+                .union(wasmparser::WasmFeatures::GC),
             gc_heap_limit: 1 << 24,
             gc_stress: false,
             jit_threshold: None,
@@ -80,12 +84,6 @@ impl core::fmt::Debug for EngineCore {
     }
 }
 
-#[derive(Debug, Default)]
-struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<FuncType>,
-}
-
 impl EngineCore {
     pub fn new(config: RuntimeConfig) -> EngineCore {
         EngineCore {
@@ -105,31 +103,27 @@ impl EngineCore {
         }
     }
 
-    /// Interns function types; equal types get equal ids.
-    pub fn register_types(&self, types: &[FuncType]) -> Vec<u32> {
-        let mut reg = self.types.lock();
-        types.iter().map(|t| reg.intern(t)).collect()
-    }
-
-    /// Interns one function type.
+    /// The canonical id of a host function type (see `crate::registry`). Its concrete
+    /// references name types by id, so they need no registration.
     pub fn register_type(&self, ty: &FuncType) -> u32 {
-        self.types.lock().intern(ty)
+        self.types.lock().intern_func(ty)
     }
 
-    /// The type behind an id.
-    pub fn type_of(&self, id: u32) -> FuncType {
-        self.types.lock().types[id as usize].clone()
+    /// Registers recursion group `group` of a module (see `TypeRegistry::intern_group`).
+    pub(crate) fn register_group(
+        &self,
+        group: &wasmparser::RecGroup,
+        start: u32,
+        heaps: &[crate::types::HeapType],
+    ) -> Result<Vec<Registered>, String> {
+        self.types.lock().intern_group(group, start, heaps)
     }
-}
 
-impl TypeRegistry {
-    fn intern(&mut self, ty: &FuncType) -> u32 {
-        if let Some(id) = self.ids.get(ty) {
-            return *id;
-        }
-        let id = self.types.len() as u32;
-        self.types.push(ty.clone());
-        self.ids.insert(ty.clone(), id);
-        id
+    /// The function type behind an id (`None` for an unknown id or a struct or array
+    /// type).
+    pub fn type_of(&self, id: u32) -> Option<FuncType> {
+        let reg = self.types.lock();
+        let ty = reg.func_type(id)?;
+        Some(ty.clone())
     }
 }

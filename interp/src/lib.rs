@@ -21,12 +21,14 @@ pub mod module;
 pub mod native;
 pub mod num;
 pub mod ops;
+mod registry;
 pub mod simd;
 pub mod store;
 pub mod sync;
 pub mod translate;
 pub mod trap;
 pub mod types;
+mod unsupported;
 
 /// The `alloc` items that `std`'s prelude would bring into scope.
 #[allow(unused_imports)]
@@ -46,5 +48,6 @@ pub use module::Module;
 pub use store::{ExternAddr, FuncEntity, HostFunc, StoreInner};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
-    ExternType, FuncType, GlobalType, MemoryType, Mutability, TableType, ValType, WASM_PAGE_SIZE,
+    ExternType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType,
+    ValType, WASM_PAGE_SIZE,
 };

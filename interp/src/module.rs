@@ -9,7 +9,7 @@ use crate::engine::EngineCore;
 use crate::prelude::*;
 use crate::sync::OnceLock;
 use crate::translate::{self, CompiledFunc};
-use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+use crate::types::{ExternType, FuncType, GlobalType, HeapType, MemoryType, TableType, ValType};
 use core::ops::Range;
 use hashbrown::HashMap;
 use wasmparser::{Parser, Payload, Validator};
@@ -192,10 +192,14 @@ pub struct Names {
 /// A validated module. Shared (`Arc`) between the stores and instances that use it.
 pub struct Module {
     pub(crate) bytes: Box<[u8]>,
-    /// The module's function types.
+    /// The module's function types, by type index. Struct and array types (which only
+    /// recursion groups use here) have an empty placeholder: validation ensures that
+    /// no function or `call_indirect` uses one.
     pub types: Vec<FuncType>,
-    /// Engine-wide canonical id of each entry of `types`.
+    /// Engine-wide canonical id of each entry of `types` (see `crate::registry`).
     pub type_ids: Vec<u32>,
+    /// The heap type of each entry of `types` (concrete, with its canonical id).
+    pub heap_types: Vec<HeapType>,
     pub imports: Vec<Import>,
     /// Type index of every function, imports first.
     pub funcs: Vec<u32>,
@@ -252,6 +256,7 @@ impl Module {
             bytes: bytes.to_vec().into_boxed_slice(),
             types: Vec::new(),
             type_ids: Vec::new(),
+            heap_types: Vec::new(),
             imports: Vec::new(),
             funcs: Vec::new(),
             num_imported_funcs: 0,
@@ -291,18 +296,12 @@ impl Module {
             match payload {
                 Payload::TypeSection(reader) => {
                     for group in reader {
-                        for sub in group.map_err(err)?.into_types() {
-                            let f = match &sub.composite_type.inner {
-                                wasmparser::CompositeInnerType::Func(f) => f,
-                                _ => return Err("only function types are supported".into()),
-                            };
-                            let conv = |ts: &[wasmparser::ValType]| {
-                                ts.iter()
-                                    .map(|t| ValType::from_wasmparser(*t))
-                                    .collect::<Result<Vec<_>, _>>()
-                            };
-                            m.types
-                                .push(FuncType::new(conv(f.params())?, conv(f.results())?));
+                        let start = m.types.len() as u32;
+                        let group = group.map_err(err)?;
+                        for t in engine.register_group(&group, start, &m.heap_types)? {
+                            m.type_ids.push(t.heap.id());
+                            m.heap_types.push(t.heap);
+                            m.types.push(t.func);
                         }
                     }
                 }
@@ -316,7 +315,7 @@ impl Module {
                                 ImportKind::Func(t)
                             }
                             wasmparser::TypeRef::Table(t) => {
-                                let t = table_type(&t)?;
+                                let t = table_type(&t, &m.heap_types)?;
                                 m.tables.push(TableDef { ty: t, init: None });
                                 m.num_imported_tables += 1;
                                 ImportKind::Table(t)
@@ -328,7 +327,7 @@ impl Module {
                                 ImportKind::Memory(t)
                             }
                             wasmparser::TypeRef::Global(t) => {
-                                let t = global_type(&t)?;
+                                let t = global_type(&t, &m.heap_types)?;
                                 m.global_types.push(t);
                                 m.num_imported_globals += 1;
                                 ImportKind::Global(t)
@@ -355,7 +354,7 @@ impl Module {
                             wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
                         };
                         m.tables.push(TableDef {
-                            ty: table_type(&table.ty)?,
+                            ty: table_type(&table.ty, &m.heap_types)?,
                             init,
                         });
                     }
@@ -368,7 +367,7 @@ impl Module {
                 Payload::GlobalSection(reader) => {
                     for g in reader {
                         let g = g.map_err(err)?;
-                        let ty = global_type(&g.ty)?;
+                        let ty = global_type(&g.ty, &m.heap_types)?;
                         m.global_types.push(ty);
                         m.globals.push(GlobalDef {
                             ty,
@@ -422,7 +421,7 @@ impl Module {
                                 for e in exprs {
                                     items.push(ConstExpr::parse(&e.map_err(err)?)?);
                                 }
-                                (ValType::from_ref_type(ty)?, items)
+                                (ValType::from_ref_type(ty, &m.heap_types)?, items)
                             }
                         };
                         m.elems.push(ElemSegment { mode, ty, items });
@@ -464,7 +463,6 @@ impl Module {
                 _ => {}
             }
         }
-        m.type_ids = engine.register_types(&m.types);
         m.code = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
         m.check_bodies(engine, bodies)?;
         Ok(m)
@@ -486,7 +484,7 @@ impl Module {
             let mut allocs = wasmparser::FuncValidatorAllocations::default();
             for (func, body) in bodies {
                 let mut v = func.into_validator(allocs);
-                v.validate(&body).map_err(|e| e.to_string())?;
+                crate::unsupported::validate_body(&mut v, &body, &self.heap_types, self.features)?;
                 allocs = v.into_allocations();
             }
             if eager {
@@ -528,10 +526,15 @@ impl Module {
                         let next = jobs.lock().unwrap_or_else(|p| p.into_inner()).next();
                         let Some((i, (func, body))) = next else { break };
                         let mut v = func.into_validator(allocs);
-                        let valid = v.validate(&body);
+                        let valid = crate::unsupported::validate_body(
+                            &mut v,
+                            &body,
+                            &self.heap_types,
+                            self.features,
+                        );
                         allocs = v.into_allocations();
                         match valid {
-                            Err(e) => note(false, i, e.to_string()),
+                            Err(e) => note(false, i, e),
                             Ok(()) if eager => {
                                 if let Err(e) = self.code(i as u32) {
                                     note(true, i, e);
@@ -683,9 +686,9 @@ fn read_names(names: &mut Names, reader: wasmparser::NameSectionReader<'_>) -> R
     Ok(())
 }
 
-fn table_type(t: &wasmparser::TableType) -> Result<TableType, String> {
+fn table_type(t: &wasmparser::TableType, heaps: &[HeapType]) -> Result<TableType, String> {
     Ok(TableType {
-        element: ValType::from_ref_type(t.element_type)?,
+        element: ValType::from_ref_type(t.element_type, heaps)?,
         min: t.initial,
         max: t.maximum,
         table64: t.table64,
@@ -701,9 +704,9 @@ fn memory_type(t: &wasmparser::MemoryType) -> MemoryType {
     }
 }
 
-fn global_type(t: &wasmparser::GlobalType) -> Result<GlobalType, String> {
+fn global_type(t: &wasmparser::GlobalType, heaps: &[HeapType]) -> Result<GlobalType, String> {
     Ok(GlobalType {
-        content: ValType::from_wasmparser(t.content_type)?,
+        content: ValType::from_wasmparser(t.content_type, heaps)?,
         mutable: t.mutable,
     })
 }

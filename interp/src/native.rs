@@ -297,6 +297,7 @@ macro_rules! define_steppable {
                     // with them stays interpreted for now.
                     | Instr::ReturnCall { .. }
                     | Instr::ReturnCallIndirect { .. }
+                    | Instr::ReturnCallRef { .. }
                     // Native code keeps memory 0 in registers: a function reaching other
                     // memories stays interpreted for now.
                     | Instr::UseMem { .. }

@@ -429,6 +429,12 @@ macro_rules! for_each_op {
                 (ReturnCall, "return_call", { func: u32, base: Reg }),
                 /// Tail call through table `table` (see `call_indirect`, `return_call`).
                 (ReturnCallIndirect, "return_call_indirect", { index: Reg, base: Reg, table: u16, ty: u32 }),
+                /// Calls the function reference in `func` (traps on null); its frame starts at `base`.
+                (CallRef, "call_ref", { func: Reg, base: Reg }),
+                /// Tail call of the function reference in `func` (see `call_ref`, `return_call`).
+                (ReturnCallRef, "return_call_ref", { func: Reg, base: Reg }),
+                /// `dst = src`, trapping when the reference in `src` is null.
+                (RefAsNonNull, "ref.as_non_null", { dst: Dst, src: Reg }),
                 /// `dst = if cond != 0 { a } else { b }`
                 hot (Select, "select", { dst: Dst, cond: Reg, a: Reg, b: Reg }),
                 // Loads and stores at `(addr + imm) mod 2^32` with offset 0: an `i32.add` of a

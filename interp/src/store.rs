@@ -239,14 +239,14 @@ impl StoreInner {
     fn non_host_roots(&self) -> Vec<(VMGcRef, RootKind)> {
         let mut roots: Vec<(VMGcRef, RootKind)> = Vec::new();
         for (i, g) in self.globals.iter().enumerate() {
-            if g.ty.content == crate::ValType::ExternRef
+            if g.ty.content.is_extern_ref()
                 && let Some(r) = VMGcRef::from_raw(g.value as u32)
             {
                 roots.push((r, RootKind::Global { global: i as u32 }));
             }
         }
         for (t, table) in self.tables.iter().enumerate() {
-            if table.ty.element == crate::ValType::ExternRef {
+            if table.ty.element.is_extern_ref() {
                 for (i, e) in table.elements.iter().enumerate() {
                     if let Some(r) = VMGcRef::from_raw(*e as u32) {
                         roots.push((
@@ -371,7 +371,15 @@ impl StoreInner {
                 }
             }
             (ImportKind::Global(want), ExternAddr::Global(g)) => {
-                if self.globals[g as usize].ty != *want {
+                // Immutable globals are covariant; mutable ones need the same type.
+                let have = self.globals[g as usize].ty;
+                let ok = have.mutable == want.mutable
+                    && if want.mutable {
+                        have.content == want.content
+                    } else {
+                        have.content.matches(want.content)
+                    };
+                if !ok {
                     bail!("global types incompatible");
                 }
             }

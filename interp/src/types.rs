@@ -4,7 +4,12 @@ use crate::prelude::*;
 use core::fmt;
 
 /// The type of a WebAssembly value.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// `FuncRef` and `ExternRef` are the nullable abstract reference types of Wasm 2.0;
+/// `Ref` describes the other reference types of the typed function references proposal
+/// (Wasm 3.0). `Ref` of a nullable `func` or `extern` heap type *is* `FuncRef` or
+/// `ExternRef`: equality and hashing treat the two spellings alike.
+#[derive(Copy, Clone, Debug, Eq)]
 pub enum ValType {
     I32,
     I64,
@@ -13,12 +18,93 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    Ref(RefType),
+}
+
+/// A reference type: a heap type, and whether null is a value of it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub nullable: bool,
+    pub heap_type: HeapType,
+}
+
+/// What a reference points to. Concrete types are named by their engine-wide canonical
+/// id (equal ids: equivalent types, across modules); `Module` and `Func::ty` report
+/// them, and `EngineCore::register_type` gives one for a host function type.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Any function.
+    Func,
+    /// Any external (host) reference.
+    Extern,
+    /// The bottom of the function types: only null.
+    NoFunc,
+    /// The bottom of the extern type: only null.
+    NoExtern,
+    /// A function of the function type with this id.
+    ConcreteFunc(u32),
+    /// A struct of this type (GC proposal: such references can only be null here).
+    ConcreteStruct(u32),
+    /// An array of this type (GC proposal: such references can only be null here).
+    ConcreteArray(u32),
+}
+
+impl HeapType {
+    /// The canonical id of a concrete type (0 for an abstract one).
+    pub fn id(self) -> u32 {
+        match self {
+            HeapType::ConcreteFunc(id)
+            | HeapType::ConcreteStruct(id)
+            | HeapType::ConcreteArray(id) => id,
+            _ => 0,
+        }
+    }
+
+    /// The top of the hierarchy this type belongs to: `Func` or `Extern` (`None` for
+    /// struct and array types, whose top `any` gloam does not support).
+    pub fn top(self) -> Option<HeapType> {
+        match self {
+            HeapType::Func | HeapType::NoFunc | HeapType::ConcreteFunc(_) => Some(HeapType::Func),
+            HeapType::Extern | HeapType::NoExtern => Some(HeapType::Extern),
+            HeapType::ConcreteStruct(_) | HeapType::ConcreteArray(_) => None,
+        }
+    }
+
+    /// Whether every value of `self` is a value of `other` (no declared subtypes: a
+    /// concrete type matches itself and its top, and a bottom type every type below its
+    /// top).
+    pub fn matches(self, other: HeapType) -> bool {
+        self == other
+            || match self {
+                HeapType::ConcreteFunc(_) => other == HeapType::Func,
+                HeapType::NoFunc => other.top() == Some(HeapType::Func),
+                HeapType::NoExtern => other == HeapType::Extern,
+                _ => false,
+            }
+    }
+}
+
+impl RefType {
+    pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
+    pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+
+    pub const fn new(nullable: bool, heap_type: HeapType) -> RefType {
+        RefType {
+            nullable,
+            heap_type,
+        }
+    }
+
+    /// Subtyping: `self <: other`.
+    pub fn matches(self, other: RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap_type.matches(other.heap_type)
+    }
 }
 
 impl ValType {
     /// Whether values of this type are references.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        self.as_ref().is_some()
     }
 
     /// Number of 8-byte frame cells a value of this type occupies.
@@ -26,7 +112,58 @@ impl ValType {
         if self == ValType::V128 { 2 } else { 1 }
     }
 
-    pub(crate) fn from_wasmparser(ty: wasmparser::ValType) -> Result<ValType, String> {
+    /// The reference type, if this is one (`FuncRef` as `(ref null func)`).
+    pub fn as_ref(self) -> Option<RefType> {
+        match self {
+            ValType::FuncRef => Some(RefType::FUNCREF),
+            ValType::ExternRef => Some(RefType::EXTERNREF),
+            ValType::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The value type of a reference type, spelled `FuncRef`/`ExternRef` where it is one.
+    pub fn from_ref(r: RefType) -> ValType {
+        match r {
+            RefType::FUNCREF => ValType::FuncRef,
+            RefType::EXTERNREF => ValType::ExternRef,
+            r => ValType::Ref(r),
+        }
+    }
+
+    /// Whether values of this type are `externref` heap handles (GC roots).
+    pub fn is_extern_ref(self) -> bool {
+        self.as_ref()
+            .is_some_and(|r| r.heap_type == HeapType::Extern)
+    }
+
+    /// Whether values of this type are function references (store function address + 1,
+    /// 0 for null).
+    pub fn is_func_ref(self) -> bool {
+        self.as_ref()
+            .is_some_and(|r| r.heap_type.top() == Some(HeapType::Func))
+    }
+
+    /// Whether null is a value of this type (and the default of a local of it): numeric
+    /// types and nullable references.
+    pub fn defaultable(self) -> bool {
+        self.as_ref().is_none_or(|r| r.nullable)
+    }
+
+    /// Subtyping: `self <: other`.
+    pub fn matches(self, other: ValType) -> bool {
+        match (self.as_ref(), other.as_ref()) {
+            (Some(a), Some(b)) => a.matches(b),
+            _ => self == other,
+        }
+    }
+
+    /// Converts a `wasmparser` type. `heaps` gives the heap type of each of the module's
+    /// type indices (see `Module::heap_types`).
+    pub(crate) fn from_wasmparser(
+        ty: wasmparser::ValType,
+        heaps: &[HeapType],
+    ) -> Result<ValType, String> {
         use wasmparser::ValType as W;
         Ok(match ty {
             W::I32 => ValType::I32,
@@ -34,17 +171,72 @@ impl ValType {
             W::F32 => ValType::F32,
             W::F64 => ValType::F64,
             W::V128 => ValType::V128,
-            W::Ref(r) => ValType::from_ref_type(r)?,
+            W::Ref(r) => ValType::from_ref_type(r, heaps)?,
         })
     }
 
-    pub(crate) fn from_ref_type(r: wasmparser::RefType) -> Result<ValType, String> {
-        if r.is_func_ref() {
-            Ok(ValType::FuncRef)
-        } else if r.is_extern_ref() {
-            Ok(ValType::ExternRef)
-        } else {
-            Err(format!("unsupported reference type {r:?}"))
+    pub(crate) fn from_ref_type(
+        r: wasmparser::RefType,
+        heaps: &[HeapType],
+    ) -> Result<ValType, String> {
+        let heap = heap_type(r.heap_type(), heaps)?;
+        Ok(ValType::from_ref(RefType::new(r.is_nullable(), heap)))
+    }
+}
+
+/// Converts a `wasmparser` heap type (module type indices through `heaps`). The abstract
+/// heap types of the GC and exception-handling proposals are not supported.
+pub(crate) fn heap_type(h: wasmparser::HeapType, heaps: &[HeapType]) -> Result<HeapType, String> {
+    use wasmparser::AbstractHeapType as A;
+    match h {
+        wasmparser::HeapType::Abstract { shared: false, ty } => match ty {
+            A::Func => Ok(HeapType::Func),
+            A::Extern => Ok(HeapType::Extern),
+            A::NoFunc => Ok(HeapType::NoFunc),
+            A::NoExtern => Ok(HeapType::NoExtern),
+            other => Err(format!(
+                "heap type `{other:?}` is not supported (GC and exception-handling \
+                 proposals: not built yet)"
+            )),
+        },
+        wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Module(i)) => heaps
+            .get(i as usize)
+            .copied()
+            .ok_or_else(|| format!("unknown type {i}")),
+        other => Err(format!("heap type {other:?} is not supported")),
+    }
+}
+
+impl PartialEq for ValType {
+    fn eq(&self, other: &ValType) -> bool {
+        match (self.as_ref(), other.as_ref()) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => core::mem::discriminant(self) == core::mem::discriminant(other),
+            _ => false,
+        }
+    }
+}
+
+impl core::hash::Hash for ValType {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        match self.as_ref() {
+            Some(r) => r.hash(state),
+            None => core::mem::discriminant(self).hash(state),
+        }
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            // Engine type ids, which are not the module's type indices.
+            HeapType::ConcreteFunc(id) => write!(f, "<func type #{id}>"),
+            HeapType::ConcreteStruct(id) => write!(f, "<struct type #{id}>"),
+            HeapType::ConcreteArray(id) => write!(f, "<array type #{id}>"),
         }
     }
 }
@@ -59,6 +251,20 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::Ref(r) => {
+                return match *r {
+                    RefType::FUNCREF => f.write_str("funcref"),
+                    RefType::EXTERNREF => f.write_str("externref"),
+                    RefType {
+                        nullable: true,
+                        heap_type,
+                    } => write!(f, "(ref null {heap_type})"),
+                    RefType {
+                        nullable: false,
+                        heap_type,
+                    } => write!(f, "(ref {heap_type})"),
+                };
+            }
         })
     }
 }

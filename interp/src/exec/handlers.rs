@@ -109,6 +109,43 @@ impl Executor<'_> {
         self.tail_call(callee, base)
     }
 
+    pub(super) fn CallRef(&mut self, func: Reg, base: Reg) -> Step {
+        if self.gc_stress {
+            self.stress_gc();
+        }
+        let addr = self.ref_callee(func)?;
+        let callee = self.callee_at(addr)?;
+        self.call(callee, base)
+    }
+
+    pub(super) fn ReturnCallRef(&mut self, func: Reg, base: Reg) -> Step {
+        if self.gc_stress {
+            self.stress_gc();
+        }
+        let addr = self.ref_callee(func)?;
+        let callee = self.callee_at(addr)?;
+        self.tail_call(callee, base)
+    }
+
+    /// The store address of the function reference in `func` (validation checked its
+    /// type; only null is left to check).
+    fn ref_callee(&self, func: Reg) -> Result<u32, Trap> {
+        match self.get(func) {
+            0 => Err(Trap::NullReference),
+            cell => Ok((cell - 1) as u32),
+        }
+    }
+
+    pub(super) fn RefAsNonNull(&mut self, dst: Dst, src: Reg) -> Step {
+        match self.get(src) {
+            0 => Err(Exit::Trap(Trap::NullReference)),
+            v => {
+                self.set(dst, v);
+                Ok(())
+            }
+        }
+    }
+
     /// The store address of the function at `index` of table `table`, checked against
     /// type `ty` (the traps of `call_indirect`).
     /// Reads nothing but the table and the store, so the threaded fast path

@@ -30,6 +30,7 @@
 //! block could otherwise change them on one path only).
 
 mod ops;
+mod refs;
 mod simd;
 
 use crate::module::Module;
@@ -206,7 +207,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
     let mut locals = body.get_locals_reader().map_err(|e| e.to_string())?;
     for _ in 0..locals.get_count() {
         let (count, t) = locals.read().map_err(|e| e.to_string())?;
-        let t = ValType::from_wasmparser(t)?;
+        let t = ValType::from_wasmparser(t, &module.heap_types)?;
         for _ in 0..count {
             if cells > MAX_CELLS {
                 return Err("function has too many locals".into());
@@ -244,7 +245,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         .local_types
         .iter()
         .zip(&t.local_regs)
-        .filter(|(ty, _)| **ty == ValType::ExternRef)
+        .filter(|(ty, _)| ty.is_extern_ref())
         .map(|(_, r)| *r)
         .collect();
     t.ctrl.push(Ctrl {
@@ -745,7 +746,10 @@ impl<'m> Translator<'m> {
     fn block_type(&self, bt: BlockType) -> R<(Vec<ValType>, Vec<ValType>)> {
         Ok(match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![ValType::from_wasmparser(t)?]),
+            BlockType::Type(t) => (
+                vec![],
+                vec![ValType::from_wasmparser(t, &self.module.heap_types)?],
+            ),
             BlockType::FuncType(i) => {
                 let ft = self
                     .module
@@ -1164,7 +1168,7 @@ impl<'m> Translator<'m> {
         cells.extend(
             self.stack
                 .iter()
-                .filter(|e| e.ty == ValType::ExternRef && e.kind == Kind::Temp)
+                .filter(|e| e.ty.is_extern_ref() && e.kind == Kind::Temp)
                 .map(|e| e.home),
         );
         if cells.is_empty() {

@@ -83,6 +83,11 @@ impl Translator<'_> {
                 type_index,
                 table_index,
             } => t.visit_return_call_indirect(type_index, table_index),
+            O::CallRef { type_index } => t.visit_call_ref(type_index),
+            O::ReturnCallRef { type_index } => t.visit_return_call_ref(type_index),
+            O::RefAsNonNull => t.visit_ref_as_non_null(),
+            O::BrOnNull { relative_depth } => t.visit_br_on_null(relative_depth),
+            O::BrOnNonNull { relative_depth } => t.visit_br_on_non_null(relative_depth),
             O::CallIndirect {
                 type_index,
                 table_index,
@@ -205,12 +210,9 @@ impl Translator<'_> {
             O::F64Const { value } => t.push_const(value.bits(), F64),
 
             O::RefNull { hty } => {
-                let ty = if hty == wasmparser::HeapType::FUNC {
-                    FuncRef
-                } else {
-                    ExternRef
-                };
-                t.push_const(0, ty)
+                let heap = crate::types::heap_type(hty, &t.module.heap_types)?;
+                let extern_ = heap.top() == Some(crate::types::HeapType::Extern);
+                t.push_const(0, if extern_ { ExternRef } else { FuncRef })
             }
             O::RefIsNull => un!(t, RefIsNull, I32),
             O::RefFunc { function_index } => {

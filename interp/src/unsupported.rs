@@ -1,0 +1,100 @@
+//! Function-body validation that also refuses what gloam does not build yet.
+//!
+//! Typed function references need wasmparser's `GC` feature (recursion groups, and Wasm
+//! 3.0's constant expressions are gated on it), which also lets the GC proposal's
+//! instructions and heap types through. `Module::new` validates every body here, one
+//! operator at a time, and turns those constructs into a "not supported" compile error,
+//! so that they never reach the (lazy) translator.
+
+use crate::prelude::*;
+use crate::types::{HeapType, ValType};
+use wasmparser::{FuncValidator, FunctionBody, Operator as O, WasmModuleResources};
+
+fn err(e: wasmparser::BinaryReaderError) -> String {
+    e.to_string()
+}
+
+/// Validates `body` with `v`, refusing GC-proposal instructions and heap types
+/// (`heaps`: the module's heap types by type index).
+pub(crate) fn validate_body<R: WasmModuleResources>(
+    v: &mut FuncValidator<R>,
+    body: &FunctionBody<'_>,
+    heaps: &[HeapType],
+    features: wasmparser::WasmFeatures,
+) -> Result<(), String> {
+    let mut reader = body.get_binary_reader();
+    for _ in 0..reader.read_var_u32().map_err(err)? {
+        let offset = reader.original_position();
+        let count = reader.read().map_err(err)?;
+        let ty: wasmparser::ValType = reader.read().map_err(err)?;
+        v.define_locals(offset, count, ty).map_err(err)?;
+        ValType::from_wasmparser(ty, heaps).map_err(|e| at(e, offset))?;
+    }
+    reader.set_features(features);
+    let mut ops = wasmparser::OperatorsReader::new(reader);
+    while !ops.eof() {
+        let offset = ops.original_position();
+        let op = ops.read().map_err(err)?;
+        v.op(offset, &op).map_err(err)?;
+        check_operator(&op, heaps).map_err(|e| at(e, offset))?;
+    }
+    ops.finish().map_err(err)
+}
+
+fn at(e: String, offset: u64) -> String {
+    format!("{e} (at offset {offset:#x})")
+}
+
+/// Refuses an operator of the GC proposal, or one naming a heap type gloam does not
+/// support.
+fn check_operator(op: &O<'_>, heaps: &[HeapType]) -> Result<(), String> {
+    let gc = matches!(
+        op,
+        O::RefEq
+            | O::StructNew { .. }
+            | O::StructNewDefault { .. }
+            | O::StructGet { .. }
+            | O::StructGetS { .. }
+            | O::StructGetU { .. }
+            | O::StructSet { .. }
+            | O::ArrayNew { .. }
+            | O::ArrayNewDefault { .. }
+            | O::ArrayNewFixed { .. }
+            | O::ArrayNewData { .. }
+            | O::ArrayNewElem { .. }
+            | O::ArrayGet { .. }
+            | O::ArrayGetS { .. }
+            | O::ArrayGetU { .. }
+            | O::ArraySet { .. }
+            | O::ArrayLen
+            | O::ArrayFill { .. }
+            | O::ArrayCopy { .. }
+            | O::ArrayInitData { .. }
+            | O::ArrayInitElem { .. }
+            | O::RefTestNonNull { .. }
+            | O::RefTestNullable { .. }
+            | O::RefCastNonNull { .. }
+            | O::RefCastNullable { .. }
+            | O::BrOnCast { .. }
+            | O::BrOnCastFail { .. }
+            | O::AnyConvertExtern
+            | O::ExternConvertAny
+            | O::RefI31
+            | O::I31GetS
+            | O::I31GetU
+    );
+    if gc {
+        return Err(format!(
+            "instruction {op:?} is not supported (GC proposal: not built yet)"
+        ));
+    }
+    match op {
+        O::RefNull { hty } => crate::types::heap_type(*hty, heaps).map(drop),
+        O::TypedSelect { ty } => ValType::from_wasmparser(*ty, heaps).map(drop),
+        O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => match blockty {
+            wasmparser::BlockType::Type(ty) => ValType::from_wasmparser(*ty, heaps).map(drop),
+            _ => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
