@@ -100,6 +100,14 @@ impl Config {
         self.feature(wasmparser::WasmFeatures::RELAXED_SIMD, on)
     }
 
+    /// Accept exception handling (Wasm 3.0; on by default): tags, `throw`, `throw_ref`,
+    /// `try_table` and `exnref`. An exception that leaves a call uncaught is the error
+    /// [`ThrownException`](crate::ThrownException), with the exception pending in the
+    /// store ([`Store::take_pending_exception`](crate::Store::take_pending_exception)).
+    pub fn wasm_exceptions(&mut self, on: bool) -> &mut Self {
+        self.feature(wasmparser::WasmFeatures::EXCEPTIONS, on)
+    }
+
     fn feature(&mut self, feature: wasmparser::WasmFeatures, on: bool) -> &mut Self {
         self.runtime.features.set(feature, on);
         self

@@ -1,5 +1,6 @@
 //! Values: `Val`, `ValRaw`, `V128`, and the `externref` handles.
 
+use crate::exn::ExnRef;
 use crate::func::Func;
 use crate::gc::{ExternRef, Rooted};
 use anyhow::{Result, bail};
@@ -45,6 +46,7 @@ pub enum Val {
     V128(V128),
     FuncRef(Option<Func>),
     ExternRef(Option<Rooted<ExternRef>>),
+    ExnRef(Option<Rooted<ExnRef>>),
 }
 
 macro_rules! accessors {
@@ -105,6 +107,13 @@ impl Val {
         }
     }
 
+    pub fn exnref(&self) -> Option<Option<&Rooted<ExnRef>>> {
+        match self {
+            Val::ExnRef(r) => Some(r.as_ref()),
+            _ => None,
+        }
+    }
+
     /// The value's type.
     pub fn ty(&self) -> ValType {
         match self {
@@ -115,6 +124,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -128,6 +138,7 @@ impl Val {
             ValType::V128 => Val::V128(V128(0)),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 
@@ -140,7 +151,8 @@ impl Val {
             Val::F32(v) => *v as u64,
             Val::F64(v) => *v,
             Val::V128(_) => bail!("internal error: a v128 value does not fit in one cell"),
-            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => 0,
+            Val::ExnRef(Some(r)) => r.raw_ref(store)?.as_raw() as u64,
             Val::FuncRef(Some(f)) => f.cell(store)?,
             Val::ExternRef(Some(r)) => r.gc_ref(store)?.as_raw() as u64,
         })
@@ -177,6 +189,9 @@ impl Val {
             ValType::ExternRef => {
                 Val::ExternRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::push(store, r)))
             }
+            ValType::ExnRef => {
+                Val::ExnRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::push_ref(store, r)))
+            }
         }
     }
 }
@@ -198,6 +213,8 @@ val_from! {
     Option<Func> => FuncRef;
     Rooted<ExternRef> => ExternRef.into();
     Option<Rooted<ExternRef>> => ExternRef;
+    Rooted<ExnRef> => ExnRef.into();
+    Option<Rooted<ExnRef>> => ExnRef;
 }
 
 /// An untyped value in the layout host code can move around cheaply: 16 bytes, little

@@ -38,9 +38,10 @@ impl Default for RuntimeConfig {
             max_stack_cells: 1 << 22,
             eager_translation: false,
             // Wasm 2.0 (fixed-width SIMD included) and the parts of Wasm 3.0 built so far:
-            // tail calls, extended constant expressions and relaxed SIMD.
+            // tail calls, extended constant expressions, relaxed SIMD and exceptions.
             features: wasmparser::WasmFeatures::WASM2
                 .union(wasmparser::WasmFeatures::TAIL_CALL)
+                .union(wasmparser::WasmFeatures::EXCEPTIONS)
                 .union(wasmparser::WasmFeatures::EXTENDED_CONST)
                 .union(wasmparser::WasmFeatures::RELAXED_SIMD),
             gc_heap_limit: 1 << 24,

@@ -297,6 +297,10 @@ macro_rules! define_steppable {
                     // with them stays interpreted for now.
                     | Instr::ReturnCall { .. }
                     | Instr::ReturnCallIndirect { .. }
+                    // Exceptions unwind frames in the executor: a function that throws
+                    // (or has a handler table, see `gloam_jit`) stays interpreted.
+                    | Instr::Throw { .. }
+                    | Instr::ThrowRef { .. }
                     | Instr::Data { .. }
                     | Instr::ConsumeFuel { .. }
             ) {

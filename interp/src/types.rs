@@ -13,12 +13,24 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    /// An exception reference (Wasm 3.0 exception handling): a heap index like an
+    /// `externref`, naming an exception object (see `exn`); 0 is null.
+    ExnRef,
 }
 
 impl ValType {
     /// Whether values of this type are references.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(
+            self,
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+        )
+    }
+
+    /// Whether values of this type are GC heap references (`externref`, `exnref`): what
+    /// stack maps, globals and tables root.
+    pub fn is_gc_ref(self) -> bool {
+        matches!(self, ValType::ExternRef | ValType::ExnRef)
     }
 
     /// Number of 8-byte frame cells a value of this type occupies.
@@ -43,6 +55,15 @@ impl ValType {
             Ok(ValType::FuncRef)
         } else if r.is_extern_ref() {
             Ok(ValType::ExternRef)
+        } else if matches!(
+            r.heap_type(),
+            wasmparser::HeapType::Abstract {
+                shared: false,
+                ty: wasmparser::AbstractHeapType::Exn | wasmparser::AbstractHeapType::NoExn
+            }
+        ) {
+            // `(ref exn)` too: validation keeps nulls out, the representation is the same.
+            Ok(ValType::ExnRef)
         } else {
             Err(format!("unsupported reference type {r:?}"))
         }
@@ -59,6 +80,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }
@@ -142,6 +164,8 @@ pub enum ExternType {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag, with the function type of its payload (no results).
+    Tag(FuncType),
 }
 
 impl ExternType {
@@ -151,6 +175,7 @@ impl ExternType {
             ExternType::Table(_) => "table",
             ExternType::Memory(_) => "memory",
             ExternType::Global(_) => "global",
+            ExternType::Tag(_) => "tag",
         }
     }
 }

@@ -87,6 +87,9 @@ impl Translator<'_> {
                 type_index,
                 table_index,
             } => t.visit_call_indirect(type_index, table_index),
+            O::Throw { tag_index } => t.visit_throw(tag_index),
+            O::ThrowRef => t.visit_throw_ref(),
+            O::TryTable { try_table } => t.visit_try_table(try_table),
             O::Drop => t.pop().map(drop),
             O::Select | O::TypedSelect { .. } => t.visit_select(),
             O::TypedSelectMulti { .. } => Err("multi-value select is not supported".into()),
@@ -204,6 +207,12 @@ impl Translator<'_> {
             O::RefNull { hty } => {
                 let ty = if hty == wasmparser::HeapType::FUNC {
                     FuncRef
+                } else if let wasmparser::HeapType::Abstract {
+                    ty: wasmparser::AbstractHeapType::Exn | wasmparser::AbstractHeapType::NoExn,
+                    ..
+                } = hty
+                {
+                    ExnRef
                 } else {
                     ExternRef
                 };
