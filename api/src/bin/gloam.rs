@@ -584,6 +584,23 @@ fn disas(args: &[String]) -> Result<ExitCode> {
         for (i, c) in code.consts.iter().enumerate() {
             out!("  ; r{} = const {c:#x}", const_base as usize + i);
         }
+        for h in code.handlers.iter() {
+            let catches: Vec<String> = h
+                .catches
+                .iter()
+                .map(|c| {
+                    let tag = c.tag.map_or("all".to_string(), |t| format!("tag {t}"));
+                    let r = if c.with_ref { " +exnref" } else { "" };
+                    format!("{tag}{r} -> r{} @{}", c.dst, c.target)
+                })
+                .collect();
+            out!(
+                "  ; try_table @{}..@{}: {}",
+                h.start,
+                h.end,
+                catches.join(", ")
+            );
+        }
         for (pc, instr) in code.code.iter().enumerate() {
             out!("  {pc:>5}: {instr}");
         }
