@@ -622,3 +622,87 @@ fn an_exnref_in_a_local_keeps_its_payload_alive_across_collections() -> Result<(
     }
     Ok(())
 }
+
+// ---- real programs (tests/programs: built by build.sh, checked in) ----------------------
+
+mod programs {
+    use super::engines;
+    use gloam::wasi::{I32Exit, MemoryInputPipe, MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
+    use gloam::*;
+    use std::path::PathBuf;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("programs")
+    }
+
+    struct State {
+        wasi: WasiCtx,
+    }
+
+    /// Runs WASI command `wasm` with `args` and `stdin`; exit status, stdout, stderr.
+    fn run(
+        engine: &Engine,
+        wasm: &str,
+        args: &[&str],
+        stdin: &str,
+    ) -> Result<(i32, String, String)> {
+        let module = Module::from_file(engine, dir().join("wasm").join(wasm))?;
+        let (out, err) = (
+            MemoryOutputPipe::new(1 << 20),
+            MemoryOutputPipe::new(1 << 16),
+        );
+        let wasi = WasiCtxBuilder::new()
+            .args(args)
+            .stdin(MemoryInputPipe::new(stdin))
+            .stdout(out.clone())
+            .stderr(err.clone())
+            .build();
+        let mut linker = Linker::new(engine);
+        linker.add_wasi(|s: &mut State| &mut s.wasi)?;
+        let mut store = Store::new(engine, State { wasi });
+        let instance = linker.instantiate(&mut store, &module)?;
+        let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+        let status = match start.call(&mut store, ()) {
+            Ok(()) => 0,
+            Err(e) => match e.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => return Err(e),
+            },
+        };
+        let text = |p: &MemoryOutputPipe| String::from_utf8_lossy(&p.contents()).into_owned();
+        Ok((status, text(&out), text(&err)))
+    }
+
+    fn expected(name: &str) -> Result<String> {
+        Ok(std::fs::read_to_string(dir().join("expected").join(name))?)
+    }
+
+    /// C++ try/catch/throw/rethrow with destructors, as clang's -fwasm-exceptions emits
+    /// them (try_table, catch_ref/catch_all_ref, throw, throw_ref); the output is the
+    /// native build's.
+    #[test]
+    fn cpp_exceptions_program() -> Result<()> {
+        let want = expected("cpp_exceptions.txt")?;
+        for (mode, engine) in engines() {
+            let (status, out, err) = run(&engine, "cpp_exceptions.wasm", &["exceptions"], "")?;
+            assert_eq!((status, err.as_str()), (0, ""), "{mode}");
+            assert_eq!(out, want, "{mode}");
+        }
+        Ok(())
+    }
+
+    /// Lua 5.4 compiled as C++: `error`, `pcall`, `xpcall`, errors in coroutines are C++
+    /// exceptions; an error nothing catches ends the program with status 1.
+    #[test]
+    fn lua_errors_program() -> Result<()> {
+        let script = std::fs::read_to_string(dir().join("lua/errors.lua"))?;
+        let want = expected("lua_errors.txt")?;
+        for (mode, engine) in engines() {
+            let (status, out, err) = run(&engine, "lua.wasm", &["lua", "errors.lua"], &script)?;
+            assert_eq!(out, want, "{mode}");
+            assert_eq!(err, "lua: errors.lua:19: uncaught at the end\n", "{mode}");
+            assert_eq!(status, 1, "{mode}");
+        }
+        Ok(())
+    }
+}
