@@ -623,6 +623,88 @@ fn an_exnref_in_a_local_keeps_its_payload_alive_across_collections() -> Result<(
     Ok(())
 }
 
+#[test]
+fn host_exceptions_unwind_native_frames_and_skip_tail_callers() -> Result<()> {
+    const WAT: &str = r#"(module
+      (import "host" "throw" (func $host (param i32) (result i32)))
+      (import "host" "tag" (tag $h (param i32)))
+      ;; no exception instructions: native in JIT mode; the host call throws
+      (func $native (param i32) (result i32)
+        (i32.add (call $host (i32.mul (local.get 0) (i32.const 3))) (i32.const 1)))
+      ;; its try_table is gone once it tail-calls: the exception goes to its caller
+      (func $tail (param i32) (result i32)
+        (block $mine
+          (try_table (catch_all $mine) (return_call $host (local.get 0))))
+        (i32.const -1))
+      (func (export "via_native") (param i32) (result i32)
+        (block $c (result i32)
+          (try_table (catch $h $c) (return (call $native (local.get 0))))
+          (unreachable))
+        (i32.add (i32.const 100)))
+      (func (export "via_tail") (param i32) (result i32)
+        (block $c (result i32)
+          (try_table (catch $h $c) (return (call $tail (local.get 0))))
+          (unreachable))
+        (i32.add (i32.const 200))))"#;
+    for (mode, engine) in engines() {
+        let module = Module::new(&engine, WAT)?;
+        let mut store = Store::new(&engine, ());
+        let tag = Tag::new(&mut store, &TagType::new(FuncType::new([ValType::I32], [])))?;
+        let mut linker = Linker::new(&engine);
+        linker.define(&store, "host", "tag", tag)?;
+        linker.func_wrap(
+            "host",
+            "throw",
+            move |mut caller: Caller<'_, ()>, x: i32| -> Result<i32> {
+                if x % 2 == 0 {
+                    return Ok(x);
+                }
+                let exn = ExnRef::new(&mut caller, &tag, &[Val::I32(x)])?;
+                caller.throw(exn)
+            },
+        )?;
+        let i = linker.instantiate(&mut store, &module)?;
+        let via_native = i.get_typed_func::<i32, i32>(&mut store, "via_native")?;
+        assert_eq!(via_native.call(&mut store, 2)?, 7, "{mode}");
+        assert_eq!(via_native.call(&mut store, 3)?, 109, "{mode}");
+        let via_tail = i.get_typed_func::<i32, i32>(&mut store, "via_tail")?;
+        assert_eq!(via_tail.call(&mut store, 4)?, 4, "{mode}");
+        assert_eq!(via_tail.call(&mut store, 5)?, 205, "{mode}");
+    }
+    Ok(())
+}
+
+#[test]
+fn gc_why_follows_an_exception_payload() -> Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, HOLD)?;
+    let mut store = Store::new(&engine, ());
+    let i = Instance::new(&mut store, &module, &[])?;
+    let hold = i.get_typed_func::<Option<Rooted<ExternRef>>, ()>(&mut store, "hold")?;
+    let raw = {
+        let mut scope = RootScope::new(&mut store);
+        let r = ExternRef::new(&mut scope, 1u32)?;
+        hold.call(&mut scope, Some(r))?;
+        // SAFETY: used right away, with no collection in between.
+        unsafe { r.to_raw(&mut scope)? }
+    };
+    let why = store.gc_why(raw);
+    let exn = match why.as_slice() {
+        [RootKind::Edge { from }] => from.as_raw(),
+        other => panic!("expected one edge, got {other:?}"),
+    };
+    let roots = store.gc_why(exn);
+    assert!(
+        roots.iter().any(|k| matches!(k, RootKind::Global { .. })),
+        "{roots:?}"
+    );
+    assert!(
+        roots.iter().any(|k| matches!(k, RootKind::Table { .. })),
+        "{roots:?}"
+    );
+    Ok(())
+}
+
 // ---- real programs (tests/programs: built by build.sh, checked in) ----------------------
 
 mod programs {
