@@ -100,6 +100,14 @@ impl Config {
         self.feature(wasmparser::WasmFeatures::RELAXED_SIMD, on)
     }
 
+    /// Accept exception handling (Wasm 3.0; on by default): tags, `throw`, `throw_ref`,
+    /// `try_table` and `exnref`. An exception that leaves a call uncaught is the error
+    /// [`ThrownException`](crate::ThrownException), with the exception pending in the
+    /// store ([`Store::take_pending_exception`](crate::Store::take_pending_exception)).
+    pub fn wasm_exceptions(&mut self, on: bool) -> &mut Self {
+        self.feature(wasmparser::WasmFeatures::EXCEPTIONS, on)
+    }
+
     /// Accept typed function references (Wasm 3.0; on by default): `(ref $t)` and
     /// `(ref null $t)` types, non-null `(ref func)`/`(ref extern)`, `call_ref`,
     /// `return_call_ref`, `ref.as_non_null`, `br_on_null`, `br_on_non_null`, tables with
@@ -138,6 +146,7 @@ impl Config {
             .wasm_multi_memory(on)
             .wasm_memory64(on)
             .wasm_function_references(on)
+            .wasm_exceptions(on)
     }
 
     fn feature(&mut self, feature: wasmparser::WasmFeatures, on: bool) -> &mut Self {

@@ -249,6 +249,7 @@ pub enum Extern {
     Table(Table),
     Memory(Memory),
     Global(Global),
+    Tag(crate::Tag),
 }
 
 impl Extern {
@@ -258,6 +259,7 @@ impl Extern {
             ExternAddr::Table(addr) => Extern::Table(Table { store_id, addr }),
             ExternAddr::Memory(addr) => Extern::Memory(Memory { store_id, addr }),
             ExternAddr::Global(addr) => Extern::Global(Global { store_id, addr }),
+            ExternAddr::Tag(addr) => Extern::Tag(crate::Tag::from_addr(store_id, addr)),
         }
     }
 
@@ -267,6 +269,7 @@ impl Extern {
             Extern::Table(t) => ExternAddr::Table(t.addr(store)? as u32),
             Extern::Memory(m) => ExternAddr::Memory(m.addr(store)? as u32),
             Extern::Global(g) => ExternAddr::Global(g.addr(store)? as u32),
+            Extern::Tag(t) => ExternAddr::Tag(t.addr(store)?),
         })
     }
 
@@ -297,6 +300,22 @@ impl Extern {
         } else {
             None
         }
+    }
+}
+
+impl Extern {
+    pub fn into_tag(self) -> Option<crate::Tag> {
+        if let Extern::Tag(t) = self {
+            Some(t)
+        } else {
+            None
+        }
+    }
+}
+
+impl From<crate::Tag> for Extern {
+    fn from(t: crate::Tag) -> Extern {
+        Extern::Tag(t)
     }
 }
 

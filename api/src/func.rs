@@ -361,6 +361,21 @@ impl WasmTy for Rooted<ExternRef> {
     }
 }
 
+impl WasmTy for Option<Rooted<crate::ExnRef>> {
+    fn valtype() -> ValType {
+        ValType::ExnRef
+    }
+    fn to_cell(self, store: &StoreInner) -> Result<u64> {
+        Val::ExnRef(self).to_cell(store)
+    }
+    fn from_cell(cell: u64, store: &mut StoreInner) -> Result<Self> {
+        match Val::from_cell(cell, ValType::ExnRef, store) {
+            Val::ExnRef(r) => Ok(r),
+            _ => unreachable!("from_cell returns the requested type"),
+        }
+    }
+}
+
 impl WasmTy for Option<ManuallyRooted<ExternRef>> {
     fn valtype() -> ValType {
         ValType::ExternRef

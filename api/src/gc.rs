@@ -176,15 +176,9 @@ impl<T> std::fmt::Debug for Rooted<T> {
     }
 }
 
-impl<T> std::ops::Deref for Rooted<T> {
-    type Target = ExternRef;
-    fn deref(&self) -> &ExternRef {
-        &self.inner
-    }
-}
-
-impl Rooted<ExternRef> {
-    pub(crate) fn push(store: &mut StoreInner, r: VMGcRef) -> Self {
+impl<T> Rooted<T> {
+    /// Roots `r` in the store's current scope.
+    pub(crate) fn push_ref(store: &mut StoreInner, r: VMGcRef) -> Self {
         let root = store.gc.push_lifo(r);
         Rooted {
             inner: ExternRef {
@@ -193,6 +187,24 @@ impl Rooted<ExternRef> {
             },
             _marker: PhantomData,
         }
+    }
+
+    /// The heap reference behind this handle, if its root is still alive.
+    pub(crate) fn raw_ref(&self, store: &StoreInner) -> Result<VMGcRef> {
+        self.inner.gc_ref(store)
+    }
+}
+
+impl std::ops::Deref for Rooted<ExternRef> {
+    type Target = ExternRef;
+    fn deref(&self) -> &ExternRef {
+        &self.inner
+    }
+}
+
+impl Rooted<ExternRef> {
+    pub(crate) fn push(store: &mut StoreInner, r: VMGcRef) -> Self {
+        Rooted::push_ref(store, r)
     }
 
     /// Converts to a manual root (this `Rooted` stays valid until its scope ends).

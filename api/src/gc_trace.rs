@@ -95,6 +95,10 @@ fn json_kind(kind: &RootKind) -> String {
         } => {
             format!(r#"{{"root":"wasm-frame","func":{func_index},"pc":{pc},"cell":{cell}}}"#)
         }
+        RootKind::Edge { from } => {
+            format!(r#"{{"root":"edge","from":{}}}"#, from.as_raw())
+        }
+        RootKind::PendingException => r#"{"root":"pending-exception"}"#.to_string(),
     }
 }
 

@@ -98,6 +98,10 @@ impl Instance {
         self.get_export(store, name)?.into_global()
     }
 
+    pub fn get_tag(&self, store: impl AsContextMut, name: &str) -> Option<crate::Tag> {
+        self.get_export(store, name)?.into_tag()
+    }
+
     /// All exports, in the module's order.
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<Export> {
         let ctx = store.as_context_mut();

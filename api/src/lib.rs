@@ -33,6 +33,7 @@
 //! Rust with no platform-specific code paths.
 
 mod engine;
+mod exn;
 mod externals;
 mod func;
 mod gc;
@@ -47,6 +48,7 @@ pub mod wast;
 
 pub use anyhow::{Error, Result};
 pub use engine::{Config, Engine};
+pub use exn::{ExnRef, Tag, TagType, ThrownException};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use gc::{

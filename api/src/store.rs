@@ -56,15 +56,24 @@ impl<T: 'static> Store<T> {
     }
 
     /// Why the object with raw heap index `object` is alive: every root that reaches it
-    /// (externrefs have no outgoing references, so each chain is one root deep). Empty
-    /// when the object is unreachable (the next collection frees it) or not live.
+    /// directly, and every exception object whose payload holds it (`RootKind::Edge`;
+    /// ask again about that one to follow the chain). Empty when nothing references the
+    /// object (the next collection frees it) or it is not live.
     pub fn gc_why(&self, object: u32) -> Vec<crate::RootKind> {
-        self.inner
+        let heap = &self.inner.gc.heap;
+        let mut why: Vec<crate::RootKind> = self
+            .inner
             .gc_roots()
             .into_iter()
             .filter(|(r, _)| r.as_raw() == object)
             .map(|(_, kind)| kind)
-            .collect()
+            .collect();
+        why.extend(
+            heap.objects()
+                .filter(|&o| heap.edges(o).iter().any(|e| e.as_raw() == object))
+                .map(|from| crate::RootKind::Edge { from }),
+        );
+        why
     }
 
     /// Number of live `externref` objects in the heap.

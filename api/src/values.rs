@@ -1,5 +1,6 @@
 //! Values: `Val`, `ValRaw`, `V128`, and the `externref` handles.
 
+use crate::exn::ExnRef;
 use crate::func::Func;
 use crate::gc::{ExternRef, Rooted};
 use crate::store::AsContext;
@@ -46,6 +47,7 @@ pub enum Val {
     V128(V128),
     FuncRef(Option<Func>),
     ExternRef(Option<Rooted<ExternRef>>),
+    ExnRef(Option<Rooted<ExnRef>>),
 }
 
 macro_rules! accessors {
@@ -106,6 +108,13 @@ impl Val {
         }
     }
 
+    pub fn exnref(&self) -> Option<Option<&Rooted<ExnRef>>> {
+        match self {
+            Val::ExnRef(r) => Some(r.as_ref()),
+            _ => None,
+        }
+    }
+
     /// The value's type.
     pub fn ty(&self) -> ValType {
         match self {
@@ -116,6 +125,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -129,6 +139,7 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128(0)),
             ty if extern_family(ty) => Val::ExternRef(None),
+            ty if exn_family(ty) => Val::ExnRef(None),
             _ => Val::FuncRef(None),
         }
     }
@@ -185,7 +196,8 @@ impl Val {
             Val::F32(v) => *v as u64,
             Val::F64(v) => *v,
             Val::V128(_) => bail!("internal error: a v128 value does not fit in one cell"),
-            Val::FuncRef(None) | Val::ExternRef(None) => 0,
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => 0,
+            Val::ExnRef(Some(r)) => r.raw_ref(store)?.as_raw() as u64,
             Val::FuncRef(Some(f)) => f.cell(store)?,
             Val::ExternRef(Some(r)) => r.gc_ref(store)?.as_raw() as u64,
         })
@@ -222,6 +234,10 @@ impl Val {
             ty if extern_family(ty) => {
                 Val::ExternRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::push(store, r)))
             }
+            // (`noexn` holds only null, 0.)
+            ty if exn_family(ty) => {
+                Val::ExnRef(VMGcRef::from_raw(cell as u32).map(|r| Rooted::push_ref(store, r)))
+            }
             // Function references (struct and array references, which no instruction
             // creates here, are null and read as a null funcref).
             _ => Val::FuncRef(Func::from_cell(store.id(), cell)),
@@ -233,6 +249,12 @@ impl Val {
 fn extern_family(ty: ValType) -> bool {
     ty.as_ref()
         .is_some_and(|r| r.heap_type.top() == Some(HeapType::Extern))
+}
+
+/// `exnref`, `(ref exn)` and `(ref null noexn)`.
+fn exn_family(ty: ValType) -> bool {
+    ty.as_ref()
+        .is_some_and(|r| r.heap_type.top() == Some(HeapType::Exn))
 }
 
 macro_rules! val_from {
@@ -252,6 +274,8 @@ val_from! {
     Option<Func> => FuncRef;
     Rooted<ExternRef> => ExternRef.into();
     Option<Rooted<ExternRef>> => ExternRef;
+    Rooted<ExnRef> => ExnRef.into();
+    Option<Rooted<ExnRef>> => ExnRef;
 }
 
 /// An untyped value in the layout host code can move around cheaply: 16 bytes, little

@@ -525,6 +525,17 @@ impl Runner {
                 ),
                 Err(e) => check_trap(&e, message),
             },
+            WastDirective::AssertException { exec, .. } => match self.execute(exec)? {
+                Ok(vals) => bail!(
+                    "expected an exception, but got a return: [{}]",
+                    self.fmt_vals(&vals)
+                ),
+                Err(e) if e.is::<crate::ThrownException>() => {
+                    self.store.take_pending_exception();
+                    Ok(())
+                }
+                Err(e) => bail!("expected an exception, but got error: {}", fmt_error(&e)),
+            },
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call)? {
                 Ok(vals) => bail!(
                     "expected exhaustion \"{message}\", but got a return: [{}]",
@@ -650,6 +661,7 @@ impl Runner {
             WastArgCore::RefNull(heap) => match null_kind(Some(heap)) {
                 NullKind::Func => Val::FuncRef(None),
                 NullKind::Extern => Val::ExternRef(None),
+                NullKind::Exn => Val::ExnRef(None),
                 NullKind::Any | NullKind::Other => {
                     bail!("unsupported argument `ref.null {heap:?}`")
                 }
@@ -702,6 +714,9 @@ impl Runner {
             }
             (WastRetCore::RefNull(ty), Val::ExternRef(r)) => {
                 r.is_none() && matches!(null_kind(ty.as_ref()), NullKind::Any | NullKind::Extern)
+            }
+            (WastRetCore::RefNull(ty), Val::ExnRef(r)) => {
+                r.is_none() && matches!(null_kind(ty.as_ref()), NullKind::Any | NullKind::Exn)
             }
             (WastRetCore::RefFunc(_), Val::FuncRef(f)) => f.is_some(),
             (WastRetCore::RefExtern(n), Val::ExternRef(r)) => match (n, r) {
@@ -772,6 +787,8 @@ impl Runner {
             }
             Val::FuncRef(None) => "ref.null func".to_string(),
             Val::FuncRef(Some(_)) => "ref.func".to_string(),
+            Val::ExnRef(None) => "ref.null exn".to_string(),
+            Val::ExnRef(Some(_)) => "ref.exn".to_string(),
             Val::ExternRef(None) => "ref.null extern".to_string(),
             Val::ExternRef(Some(r)) => match r.data(&self.store) {
                 Ok(data) => match data.downcast_ref::<u32>() {
@@ -936,6 +953,7 @@ enum NullKind {
     Any,
     Func,
     Extern,
+    Exn,
     /// A heap type this runner does not support.
     Other,
 }
@@ -946,6 +964,7 @@ fn null_kind(heap: Option<&HeapType<'_>>) -> NullKind {
         Some(HeapType::Abstract { shared: false, ty }) => match ty {
             AbstractHeapType::Func | AbstractHeapType::NoFunc => NullKind::Func,
             AbstractHeapType::Extern | AbstractHeapType::NoExtern => NullKind::Extern,
+            AbstractHeapType::Exn | AbstractHeapType::NoExn => NullKind::Exn,
             _ => NullKind::Other,
         },
         // gloam's concrete types with values are function types.

@@ -32,9 +32,13 @@
 //! Allocation never collects: when the heap is full, [`GcHeap::alloc`] hands the value
 //! back, and the embedder runs a collection (`store.gc()`) and retries.
 //!
-//! Collection ([`Gc::collect`]) marks every object a root reaches (externrefs have no
-//! outgoing references, so marking is one step deep) and sweeps the rest, dropping their
-//! host data, so the host's `Drop` runs exactly once, when the object becomes garbage.
+//! Collection ([`Gc::collect`]) marks every object a root reaches and sweeps the rest,
+//! dropping their host data, so the host's `Drop` runs exactly once, when the object
+//! becomes garbage. An `externref` has no outgoing references; an exception object (the
+//! target of an `exnref`, allocated with [`Gc::alloc_with_edges`]) has the references of
+//! its payload as fixed *edges* (exceptions are immutable), which marking follows
+//! ([`RootKind::Edge`]). A thrown exception on its way to a handler or out to the host is
+//! a root too ([`RootKind::PendingException`], supplied by the store).
 //!
 //! Every root operation and each phase of a collection is reported as a [`GcEvent`] to an
 //! optional observer; the `gloam gc-trace` debugger is built on that stream.
@@ -85,6 +89,8 @@ pub type HostData = Box<dyn Any + Send + Sync>;
 struct Slot {
     data: Option<HostData>,
     marked: bool,
+    /// The objects this one references (an exception's payload); empty for `externref`s.
+    edges: Box<[VMGcRef]>,
 }
 
 /// An arena of host objects addressed by [`VMGcRef`].
@@ -131,13 +137,15 @@ impl GcHeap {
         self.slots.len()
     }
 
-    fn alloc(&mut self, data: HostData) -> Result<VMGcRef, HostData> {
+    fn alloc(&mut self, data: HostData, edges: Box<[VMGcRef]>) -> Result<VMGcRef, HostData> {
         if self.live >= self.limit {
             return Err(data);
         }
         let index = match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize].data = Some(data);
+                let slot = &mut self.slots[i as usize];
+                slot.data = Some(data);
+                slot.edges = edges;
                 i as usize
             }
             None => {
@@ -147,6 +155,7 @@ impl GcHeap {
                 self.slots.push(Slot {
                     data: Some(data),
                     marked: false,
+                    edges,
                 });
                 self.slots.len() - 1
             }
@@ -164,6 +173,11 @@ impl GcHeap {
     /// Mutable access to the host data behind `r`.
     pub fn get_mut(&mut self, r: VMGcRef) -> Option<&mut (dyn Any + Send + Sync)> {
         self.slots.get_mut(r.slot())?.data.as_deref_mut()
+    }
+
+    /// The objects `r` references (see [`Gc::alloc_with_edges`]).
+    pub fn edges(&self, r: VMGcRef) -> &[VMGcRef] {
+        self.slots.get(r.slot()).map_or(&[], |s| &s.edges)
     }
 
     /// Whether `r` names a live object of this heap.
@@ -201,6 +215,10 @@ pub enum RootKind {
     Table { table: u32, index: u32 },
     /// A cell of a suspended wasm frame, named by its stack map.
     WasmFrame { func_index: u32, pc: u32, cell: u32 },
+    /// Referenced by another object (the payload of exception object `from`).
+    Edge { from: VMGcRef },
+    /// The exception being thrown (on its way to a handler, or out to the host).
+    PendingException,
 }
 
 impl fmt::Display for RootKind {
@@ -221,6 +239,8 @@ impl fmt::Display for RootKind {
                     "wasm frame of func {func_index} at pc {pc}, cell r{cell}"
                 )
             }
+            RootKind::Edge { from } => write!(f, "payload of exception object {}", from.as_raw()),
+            RootKind::PendingException => write!(f, "pending exception"),
         }
     }
 }
@@ -359,7 +379,17 @@ impl Gc {
 
     /// Allocates an object. When the heap is full the value comes back as `Err`.
     pub fn alloc(&mut self, data: HostData) -> Result<VMGcRef, HostData> {
-        match self.heap.alloc(data) {
+        self.alloc_with_edges(data, Box::new([]))
+    }
+
+    /// Allocates an object that references `edges` (an exception object and the
+    /// references in its payload): while it is reachable, so are they.
+    pub fn alloc_with_edges(
+        &mut self,
+        data: HostData,
+        edges: Box<[VMGcRef]>,
+    ) -> Result<VMGcRef, HostData> {
+        match self.heap.alloc(data, edges) {
             Ok(object) => {
                 let live = self.heap.live;
                 self.emit(|| GcEvent::Alloc { object, live });
@@ -540,7 +570,11 @@ impl Gc {
             alive
         });
         let host = self.host_roots();
-        for (object, via) in host.into_iter().chain(extra) {
+        let mut work: Vec<(VMGcRef, RootKind)> = host.into_iter().chain(extra).collect();
+        // Roots in order, then the objects reached through edges (breadth first).
+        let mut next = 0;
+        while let Some((object, via)) = work.get(next).cloned() {
+            next += 1;
             let Some(slot) = self.heap.slots.get_mut(object.slot()) else {
                 continue;
             };
@@ -548,6 +582,11 @@ impl Gc {
                 continue;
             }
             slot.marked = true;
+            work.extend(
+                slot.edges
+                    .iter()
+                    .map(|&e| (e, RootKind::Edge { from: object })),
+            );
             self.emit(|| GcEvent::Mark { object, via });
         }
         let mut freed = 0;
@@ -556,6 +595,7 @@ impl Gc {
             if slot.marked {
                 slot.marked = false;
             } else if let Some(data) = slot.data.take() {
+                slot.edges = Box::new([]);
                 self.heap.free.push(i as u32);
                 self.heap.live -= 1;
                 freed += 1;

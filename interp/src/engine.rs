@@ -42,11 +42,12 @@ impl Default for RuntimeConfig {
             parallel_compilation: true,
             // Wasm 2.0 (fixed-width SIMD included) and the parts of Wasm 3.0 built so far:
             // tail calls, extended constant expressions, relaxed SIMD, multiple memories,
-            // 64-bit memories and typed function references (with wasmparser's `GC` for
-            // rec groups and 3.0's constant expressions; GC constructs themselves are
-            // refused by `Module::new`).
+            // 64-bit memories, exceptions and typed function references (with
+            // wasmparser's `GC` for rec groups and 3.0's constant expressions; GC
+            // constructs themselves are refused by `Module::new`).
             features: wasmparser::WasmFeatures::WASM2
                 .union(wasmparser::WasmFeatures::TAIL_CALL)
+                .union(wasmparser::WasmFeatures::EXCEPTIONS)
                 .union(wasmparser::WasmFeatures::EXTENDED_CONST)
                 .union(wasmparser::WasmFeatures::RELAXED_SIMD)
                 .union(wasmparser::WasmFeatures::MULTI_MEMORY)

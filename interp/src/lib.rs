@@ -16,6 +16,7 @@ extern crate std;
 
 pub mod engine;
 pub mod exec;
+pub mod exn;
 pub mod limits;
 pub mod module;
 pub mod native;
@@ -43,6 +44,7 @@ mod prelude {
 
 pub use engine::{EngineCore, RuntimeConfig};
 pub use exec::invoke;
+pub use exn::{ExnObject, TagInst, ThrownException};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder, UpdateDeadline, VMLimits};
 pub use module::Module;
 pub use store::{ExternAddr, FuncEntity, HostFunc, StoreInner};

@@ -132,6 +132,8 @@ pub enum ImportKind {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// A tag, by the index of its function type.
+    Tag(u32),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -140,6 +142,7 @@ pub enum ExportKind {
     Table,
     Memory,
     Global,
+    Tag,
 }
 
 #[derive(Clone, Debug)]
@@ -213,6 +216,9 @@ pub struct Module {
     pub globals: Vec<GlobalDef>,
     pub global_types: Vec<GlobalType>,
     pub num_imported_globals: u32,
+    /// Type index of every tag, imports first.
+    pub tags: Vec<u32>,
+    pub num_imported_tags: u32,
     pub exports: Vec<Export>,
     pub start: Option<u32>,
     pub elems: Vec<ElemSegment>,
@@ -267,6 +273,8 @@ impl Module {
             globals: Vec::new(),
             global_types: Vec::new(),
             num_imported_globals: 0,
+            tags: Vec::new(),
+            num_imported_tags: 0,
             exports: Vec::new(),
             start: None,
             elems: Vec::new(),
@@ -332,6 +340,11 @@ impl Module {
                                 m.num_imported_globals += 1;
                                 ImportKind::Global(t)
                             }
+                            wasmparser::TypeRef::Tag(t) => {
+                                m.tags.push(t.func_type_idx);
+                                m.num_imported_tags += 1;
+                                ImportKind::Tag(t.func_type_idx)
+                            }
                             other => return Err(format!("unsupported import kind {other:?}")),
                         };
                         m.imports.push(Import {
@@ -359,6 +372,11 @@ impl Module {
                         });
                     }
                 }
+                Payload::TagSection(reader) => {
+                    for tag in reader {
+                        m.tags.push(tag.map_err(err)?.func_type_idx);
+                    }
+                }
                 Payload::MemorySection(reader) => {
                     for mem in reader {
                         m.memories.push(memory_type(&mem.map_err(err)?));
@@ -383,6 +401,7 @@ impl Module {
                             wasmparser::ExternalKind::Table => ExportKind::Table,
                             wasmparser::ExternalKind::Memory => ExportKind::Memory,
                             wasmparser::ExternalKind::Global => ExportKind::Global,
+                            wasmparser::ExternalKind::Tag => ExportKind::Tag,
                             other => return Err(format!("unsupported export kind {other:?}")),
                         };
                         m.exports.push(Export {
@@ -630,6 +649,7 @@ impl Module {
             ImportKind::Table(t) => ExternType::Table(*t),
             ImportKind::Memory(t) => ExternType::Memory(*t),
             ImportKind::Global(t) => ExternType::Global(*t),
+            ImportKind::Tag(t) => ExternType::Tag(self.types[*t as usize].clone()),
         }
     }
 
@@ -640,7 +660,13 @@ impl Module {
             ExportKind::Table => ExternType::Table(self.tables[export.index as usize].ty),
             ExportKind::Memory => ExternType::Memory(self.memories[export.index as usize]),
             ExportKind::Global => ExternType::Global(self.global_types[export.index as usize]),
+            ExportKind::Tag => ExternType::Tag(self.tag_type(export.index).clone()),
         }
+    }
+
+    /// The payload type of tag `index` (imports included).
+    pub fn tag_type(&self, index: u32) -> &FuncType {
+        &self.types[self.tags[index as usize] as usize]
     }
 
     /// The bytes of a data segment.

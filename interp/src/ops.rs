@@ -500,6 +500,11 @@ macro_rules! for_each_op {
                 (TableInit, "table.init", { dst: Reg, src: Reg, len: Reg }),
                 (ElemDrop, "elem.drop", { seg: u32 }),
                 (RefFunc, "ref.func", { dst: Dst, func: u32 }),
+                /// Throws a new exception of tag `tag` (module index) whose payload is in
+                /// the cells from `base` (exception handling; see `exn`).
+                (Throw, "throw", { tag: u32, base: Reg }),
+                /// Rethrows the exception in `exn` (traps on null).
+                (ThrowRef, "throw_ref", { exn: Reg }),
                 // ---- SIMD (v128): handlers in `exec/simd.rs`, lane math in `simd.rs` ----
                 // A `v128` register is two adjacent cells (bytes 0..8, then 8..16), and
                 // every handler reads all its operands before it writes `dst`. Fields are

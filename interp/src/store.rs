@@ -152,6 +152,8 @@ pub struct InstanceData {
     pub elems: Vec<Box<[u64]>>,
     /// Whether each data segment was dropped.
     pub data_dropped: Vec<bool>,
+    /// Store addresses of the instance's tags.
+    pub tags: Vec<u32>,
 }
 
 /// An address of an external value in a store.
@@ -161,6 +163,7 @@ pub enum ExternAddr {
     Table(u32),
     Memory(u32),
     Global(u32),
+    Tag(u32),
 }
 
 /// The next store id. Targets without 64-bit atomics (e.g. 32-bit Cortex-M) count in 32
@@ -187,6 +190,7 @@ pub struct StoreInner {
     pub memories: Vec<MemoryInst>,
     pub tables: Vec<TableInst>,
     pub globals: Vec<GlobalInst>,
+    pub tags: Vec<crate::exn::TagInst>,
     pub gc: Gc,
     pub(crate) stack: Vec<u64>,
     /// First free cell of `stack`: where the next call from the host puts its frame.
@@ -194,6 +198,8 @@ pub struct StoreInner {
     pub(crate) frames: Vec<Frame>,
     /// Fuel, epoch deadline and resource limiter (see `limits`).
     pub limits: crate::limits::StoreLimitState,
+    /// The exception leaving a call uncaught (see `exn`), a GC root.
+    pub(crate) pending_exn: Option<VMGcRef>,
 }
 
 impl StoreInner {
@@ -207,11 +213,13 @@ impl StoreInner {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
+            tags: Vec::new(),
             gc: Gc::new(limit),
             stack: Vec::new(),
             stack_top: 0,
             frames: Vec::new(),
             limits: Default::default(),
+            pending_exn: None,
         }
     }
 
@@ -236,17 +244,20 @@ impl StoreInner {
         roots
     }
 
-    fn non_host_roots(&self) -> Vec<(VMGcRef, RootKind)> {
+    pub(crate) fn non_host_roots(&self) -> Vec<(VMGcRef, RootKind)> {
         let mut roots: Vec<(VMGcRef, RootKind)> = Vec::new();
+        if let Some(r) = self.pending_exn {
+            roots.push((r, RootKind::PendingException));
+        }
         for (i, g) in self.globals.iter().enumerate() {
-            if g.ty.content.is_extern_ref()
+            if g.ty.content.is_gc_ref()
                 && let Some(r) = VMGcRef::from_raw(g.value as u32)
             {
                 roots.push((r, RootKind::Global { global: i as u32 }));
             }
         }
         for (t, table) in self.tables.iter().enumerate() {
-            if table.ty.element.is_extern_ref() {
+            if table.ty.element.is_gc_ref() {
                 for (i, e) in table.elements.iter().enumerate() {
                     if let Some(r) = VMGcRef::from_raw(*e as u32) {
                         roots.push((
@@ -335,6 +346,7 @@ impl StoreInner {
             ExportKind::Table => ExternAddr::Table(data.tables[i]),
             ExportKind::Memory => ExternAddr::Memory(data.memories[i]),
             ExportKind::Global => ExternAddr::Global(data.globals[i]),
+            ExportKind::Tag => ExternAddr::Tag(data.tags[i]),
         })
     }
 
@@ -383,6 +395,11 @@ impl StoreInner {
                     bail!("global types incompatible");
                 }
             }
+            (ImportKind::Tag(t), ExternAddr::Tag(tag)) => {
+                if self.tags[tag as usize].type_id != module.type_ids[*t as usize] {
+                    bail!("tag types incompatible");
+                }
+            }
             _ => bail!("import kind mismatch"),
         }
         Ok(())
@@ -423,6 +440,7 @@ impl StoreInner {
             globals: Vec::new(),
             elems: Vec::new(),
             data_dropped: vec![false; module.datas.len()],
+            tags: Vec::new(),
         };
         for addr in imports {
             match *addr {
@@ -430,7 +448,15 @@ impl StoreInner {
                 ExternAddr::Table(t) => data_.tables.push(t),
                 ExternAddr::Memory(m) => data_.memories.push(m),
                 ExternAddr::Global(g) => data_.globals.push(g),
+                ExternAddr::Tag(t) => data_.tags.push(t),
             }
+        }
+        for &t in &module.tags[module.num_imported_tags as usize..] {
+            let tag = self.add_tag_with_id(
+                module.types[t as usize].clone(),
+                module.type_ids[t as usize],
+            );
+            data_.tags.push(tag);
         }
         for def in 0..module.num_defined_funcs() {
             let index = module.num_imported_funcs + def;

@@ -18,6 +18,9 @@ pub enum ValType {
     V128,
     FuncRef,
     ExternRef,
+    /// A nullable exception reference (Wasm 3.0 exception handling): a heap index like
+    /// an `externref`, naming an exception object (see `exn`); 0 is null.
+    ExnRef,
     Ref(RefType),
 }
 
@@ -41,6 +44,10 @@ pub enum HeapType {
     NoFunc,
     /// The bottom of the extern type: only null.
     NoExtern,
+    /// Any exception.
+    Exn,
+    /// The bottom of the exception type: only null.
+    NoExn,
     /// A function of the function type with this id.
     ConcreteFunc(u32),
     /// A struct of this type (GC proposal: such references can only be null here).
@@ -66,6 +73,7 @@ impl HeapType {
         match self {
             HeapType::Func | HeapType::NoFunc | HeapType::ConcreteFunc(_) => Some(HeapType::Func),
             HeapType::Extern | HeapType::NoExtern => Some(HeapType::Extern),
+            HeapType::Exn | HeapType::NoExn => Some(HeapType::Exn),
             HeapType::ConcreteStruct(_) | HeapType::ConcreteArray(_) => None,
         }
     }
@@ -79,6 +87,7 @@ impl HeapType {
                 HeapType::ConcreteFunc(_) => other == HeapType::Func,
                 HeapType::NoFunc => other.top() == Some(HeapType::Func),
                 HeapType::NoExtern => other == HeapType::Extern,
+                HeapType::NoExn => other == HeapType::Exn,
                 _ => false,
             }
     }
@@ -87,6 +96,7 @@ impl HeapType {
 impl RefType {
     pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
     pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+    pub const EXNREF: RefType = RefType::new(true, HeapType::Exn);
 
     pub const fn new(nullable: bool, heap_type: HeapType) -> RefType {
         RefType {
@@ -117,6 +127,7 @@ impl ValType {
         match self {
             ValType::FuncRef => Some(RefType::FUNCREF),
             ValType::ExternRef => Some(RefType::EXTERNREF),
+            ValType::ExnRef => Some(RefType::EXNREF),
             ValType::Ref(r) => Some(r),
             _ => None,
         }
@@ -127,8 +138,16 @@ impl ValType {
         match r {
             RefType::FUNCREF => ValType::FuncRef,
             RefType::EXTERNREF => ValType::ExternRef,
+            RefType::EXNREF => ValType::ExnRef,
             r => ValType::Ref(r),
         }
+    }
+
+    /// Whether values of this type are GC heap references (`externref`s and `exnref`s,
+    /// nullable or not): what stack maps, globals and tables root.
+    pub fn is_gc_ref(self) -> bool {
+        self.as_ref()
+            .is_some_and(|r| matches!(r.heap_type, HeapType::Extern | HeapType::Exn))
     }
 
     /// Whether values of this type are `externref` heap handles (GC roots).
@@ -185,7 +204,7 @@ impl ValType {
 }
 
 /// Converts a `wasmparser` heap type (module type indices through `heaps`). The abstract
-/// heap types of the GC and exception-handling proposals are not supported.
+/// heap types of the GC proposal are not supported.
 pub(crate) fn heap_type(h: wasmparser::HeapType, heaps: &[HeapType]) -> Result<HeapType, String> {
     use wasmparser::AbstractHeapType as A;
     match h {
@@ -194,9 +213,10 @@ pub(crate) fn heap_type(h: wasmparser::HeapType, heaps: &[HeapType]) -> Result<H
             A::Extern => Ok(HeapType::Extern),
             A::NoFunc => Ok(HeapType::NoFunc),
             A::NoExtern => Ok(HeapType::NoExtern),
+            A::Exn => Ok(HeapType::Exn),
+            A::NoExn => Ok(HeapType::NoExn),
             other => Err(format!(
-                "heap type `{other:?}` is not supported (GC and exception-handling \
-                 proposals: not built yet)"
+                "heap type `{other:?}` is not supported (GC proposal: not built yet)"
             )),
         },
         wasmparser::HeapType::Concrete(wasmparser::UnpackedIndex::Module(i)) => heaps
@@ -233,6 +253,8 @@ impl fmt::Display for HeapType {
             HeapType::Extern => f.write_str("extern"),
             HeapType::NoFunc => f.write_str("nofunc"),
             HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoExn => f.write_str("noexn"),
             // Engine type ids, which are not the module's type indices.
             HeapType::ConcreteFunc(id) => write!(f, "<func type #{id}>"),
             HeapType::ConcreteStruct(id) => write!(f, "<struct type #{id}>"),
@@ -251,10 +273,12 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
             ValType::Ref(r) => {
                 return match *r {
                     RefType::FUNCREF => f.write_str("funcref"),
                     RefType::EXTERNREF => f.write_str("externref"),
+                    RefType::EXNREF => f.write_str("exnref"),
                     RefType {
                         nullable: true,
                         heap_type,
@@ -350,6 +374,8 @@ pub enum ExternType {
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
+    /// An exception tag, with the function type of its payload (no results).
+    Tag(FuncType),
 }
 
 impl ExternType {
@@ -359,6 +385,7 @@ impl ExternType {
             ExternType::Table(_) => "table",
             ExternType::Memory(_) => "memory",
             ExternType::Global(_) => "global",
+            ExternType::Tag(_) => "tag",
         }
     }
 }

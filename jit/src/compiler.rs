@@ -23,6 +23,10 @@ use gloam_interp::translate::CompiledFunc;
 /// Compiles `func` with backend `b`, or says why not (`"unsupported: MNEMONIC"`).
 pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String> {
     let code = &func.code;
+    if !func.handlers.is_empty() {
+        // The executor unwinds to handlers and lands on their labels in interpreted code.
+        return Err("unsupported: try_table (exception handlers stay interpreted)".into());
+    }
     if code.len() >= u32::MAX as usize {
         return Err("function too large".into());
     }

@@ -8,7 +8,10 @@
 //!
 //! Scalar operations the backend does not inline call out-of-line helpers generated from
 //! the opcode table ([`helpers`]). What the compiler does not handle at all makes the whole
-//! function stay interpreted (`compile` says `"unsupported: OP"`): for now, SIMD.
+//! function stay interpreted (`compile` says `"unsupported: OP"`): for now, SIMD, and
+//! exception handling (`throw`, `throw_ref`, and any function with a `try_table`: the
+//! executor unwinds frames, native ones included, and lands on handlers in interpreted
+//! code).
 
 pub mod backend;
 pub mod compiler;

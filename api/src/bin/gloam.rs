@@ -461,7 +461,8 @@ fn show(v: &Val) -> String {
         Val::F32(b) => f32::from_bits(*b).to_string(),
         Val::F64(b) => f64::from_bits(*b).to_string(),
         Val::V128(x) => format!("{:#034x}", x.as_u128()),
-        Val::FuncRef(None) | Val::ExternRef(None) => "null".to_string(),
+        Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => "null".to_string(),
+        Val::ExnRef(Some(_)) => "exnref".to_string(),
         Val::FuncRef(Some(_)) => "funcref".to_string(),
         Val::ExternRef(Some(_)) => "externref".to_string(),
     }
@@ -584,6 +585,23 @@ fn disas(args: &[String]) -> Result<ExitCode> {
         let const_base = code.param_cells + code.local_cells;
         for (i, c) in code.consts.iter().enumerate() {
             out!("  ; r{} = const {c:#x}", const_base as usize + i);
+        }
+        for h in code.handlers.iter() {
+            let catches: Vec<String> = h
+                .catches
+                .iter()
+                .map(|c| {
+                    let tag = c.tag.map_or("all".to_string(), |t| format!("tag {t}"));
+                    let r = if c.with_ref { " +exnref" } else { "" };
+                    format!("{tag}{r} -> r{} @{}", c.dst, c.target)
+                })
+                .collect();
+            out!(
+                "  ; try_table @{}..@{}: {}",
+                h.start,
+                h.end,
+                catches.join(", ")
+            );
         }
         for (pc, instr) in code.code.iter().enumerate() {
             out!("  {pc:>5}: {instr}");

@@ -10,6 +10,7 @@
 //! expand to inline arms, every `other` row to a call of the handler method of the same
 //! name in `handlers.rs`.
 
+mod exn;
 mod handlers;
 mod limits;
 mod native;
@@ -857,7 +858,9 @@ impl Executor<'_> {
                 func,
                 params,
                 results,
-            } => self.call_host(&func, params, results, base),
+            } => self
+                .call_host(&func, params, results, base, false)
+                .map(drop),
         }
     }
 
@@ -905,7 +908,10 @@ impl Executor<'_> {
                 params,
                 results,
             } => {
-                self.call_host(&func, params, results, base)?;
+                if !self.call_host(&func, params, results, base, true)? {
+                    // It threw, and a handler further out caught the exception.
+                    return Ok(());
+                }
                 let from = self.base + base.0 as usize;
                 self.store
                     .stack
@@ -915,7 +921,18 @@ impl Executor<'_> {
         }
     }
 
-    fn call_host(&mut self, func: &HostFunc, np: usize, nr: usize, base: Reg) -> Step {
+    /// Calls a host function with its arguments at `base`; true when it returned. An
+    /// exception it throws (the error [`ThrownException`](crate::ThrownException) with
+    /// one pending) unwinds from the call, or for a tail call (`tail`) from the caller's
+    /// call: false when a handler caught it (execution goes on there).
+    fn call_host(
+        &mut self,
+        func: &HostFunc,
+        np: usize,
+        nr: usize,
+        base: Reg,
+        tail: bool,
+    ) -> Result<bool, Exit> {
         let at = self.base + base.0 as usize;
         let n = np.max(nr);
         grow_stack(self.store, at + n)?;
@@ -935,9 +952,14 @@ impl Executor<'_> {
         self.store.stack_top = saved_top;
         self.refresh_regs();
         self.refresh_memory();
-        result.map_err(Exit::Error)?;
+        if let Err(e) = result {
+            return match self.store.take_pending_exn_for(&e) {
+                Some(exn) => self.throw_exn(exn, tail).map(|()| false),
+                None => Err(Exit::Error(e)),
+            };
+        }
         self.store.stack[at..at + nr].copy_from_slice(&cells[..nr]);
-        Ok(())
+        Ok(true)
     }
 
     fn backtrace(&self) -> WasmBacktrace {

@@ -70,12 +70,20 @@ impl super::CodeUnit for Slot {
 ///   next instruction tests with a compare-and-branch, or (with `i32.shl_imm`) loads
 ///   from, runs fused with it in one slot (see [`fuse_pair`]): loop counters and
 ///   indexed loads cost one dispatch, not two.
-pub(crate) fn thread(code: &[Instr]) -> Box<[Slot]> {
+///
+/// `landings` are the code indices execution can reach other than by a branch of the
+/// code (the targets of exception handlers): they read no accumulator either.
+pub(crate) fn thread(code: &[Instr], landings: &[u32]) -> Box<[Slot]> {
     // One operand walk per instruction: `Instr::target` visits every operand.
     let targets: Vec<Option<crate::ops::Target>> = code.iter().map(Instr::target).collect();
     let mut is_target = vec![false; code.len() + 1];
-    for t in targets.iter().flatten() {
-        if let Some(flag) = is_target.get_mut(t.0 as usize) {
+    for t in targets
+        .iter()
+        .flatten()
+        .map(|t| t.0)
+        .chain(landings.iter().copied())
+    {
+        if let Some(flag) = is_target.get_mut(t as usize) {
             *flag = true;
         }
     }

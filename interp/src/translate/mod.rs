@@ -28,7 +28,15 @@
 //! entry height, so every branch to a label copies its values there. Values of locals on
 //! the stack are copied to their homes on block entry (a later `local.set` inside the
 //! block could otherwise change them on one path only).
+//!
+//! Exceptions: a `try_table` emits no code. It records a [`Handler`]: the code range of
+//! its body and its catch clauses, each with the label's target and the cell where the
+//! label's values start. A catch is a branch from the throwing instruction (or the call
+//! the exception came out of) to the label, with the payload (and the `exnref`) as the
+//! branch's values; the executor writes them to the label's homes and jumps. A catch of
+//! the function's label lands on a return emitted after the body.
 
+mod exn;
 mod ops;
 mod refs;
 mod simd;
@@ -59,6 +67,9 @@ pub struct CompiledFunc {
     pub safepoints: Box<[(u32, u32)]>,
     /// Stack maps: the frame cells holding live `externref`s, deduplicated.
     pub stack_maps: Box<[Box<[u16]>]>,
+    /// Exception handlers of the `try_table`s, in the order the blocks open (so the
+    /// handlers whose range contains a pc, latest first, go from innermost outwards).
+    pub handlers: Box<[Handler]>,
     /// `code` with each instruction's handler, for the threaded dispatcher.
     #[cfg(all(
         not(debug_assertions),
@@ -93,6 +104,39 @@ impl CompiledFunc {
             Ok(i) => &self.stack_maps[self.safepoints[i].1 as usize],
             Err(_) => &[],
         }
+    }
+}
+
+/// The catch clauses of one `try_table` and the code range of its body.
+#[derive(Clone, Debug)]
+pub struct Handler {
+    pub start: u32,
+    pub end: u32,
+    pub catches: Box<[Catch]>,
+}
+
+/// One catch clause: where a matching exception goes.
+#[derive(Copy, Clone, Debug)]
+pub struct Catch {
+    /// The module's tag index; `None` catches every exception.
+    pub tag: Option<u32>,
+    /// Whether the `exnref` follows the payload (`catch_ref`, `catch_all_ref`).
+    pub with_ref: bool,
+    /// The cell where the label's values start.
+    pub dst: u16,
+    /// The code index to continue at.
+    pub target: u32,
+}
+
+impl CompiledFunc {
+    /// The catch clauses that apply to an exception thrown at code index `pc`, innermost
+    /// `try_table` first, each `try_table`'s clauses in order.
+    pub fn catches_at(&self, pc: u32) -> impl Iterator<Item = &Catch> {
+        self.handlers
+            .iter()
+            .rev()
+            .filter(move |h| h.start <= pc && pc < h.end)
+            .flat_map(|h| h.catches.iter())
     }
 }
 
@@ -142,6 +186,10 @@ struct Ctrl {
     param_entries: Vec<Entry>,
     /// The rest of this block is unreachable.
     unreachable: bool,
+    /// For a `try_table`: its index in `Translator::handlers`.
+    handler: Option<usize>,
+    /// Catch clauses (handler, clause) that land at this block's end.
+    catch_fixups: Vec<(usize, usize)>,
 }
 
 impl Ctrl {
@@ -183,6 +231,10 @@ pub(crate) struct Translator<'m> {
     epoch: bool,
     /// Index of the current fuel block's `consume_fuel`.
     fuel_at: Option<usize>,
+    handlers: Vec<Handler>,
+    /// Catch clauses (handler, clause) of the function's label: they land on a return
+    /// emitted after the body.
+    return_catches: Vec<(usize, usize)>,
 }
 
 /// Placeholder cells for pooled constants count down from here.
@@ -240,12 +292,14 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         fuel: module.consume_fuel,
         epoch: module.epoch_interruption,
         fuel_at: None,
+        handlers: Vec::new(),
+        return_catches: Vec::new(),
     };
     t.ref_locals = t
         .local_types
         .iter()
         .zip(&t.local_regs)
-        .filter(|(ty, _)| ty.is_extern_ref())
+        .filter(|(ty, _)| ty.is_gc_ref())
         .map(|(_, r)| *r)
         .collect();
     t.ctrl.push(Ctrl {
@@ -259,6 +313,8 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         else_fixup: None,
         param_entries: Vec::new(),
         unreachable: false,
+        handler: None,
+        catch_fixups: Vec::new(),
     });
     t.block_head();
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
@@ -270,16 +326,27 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         }
     }
     let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
+    t.return_pads();
     t.place_consts()?;
-    drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints);
+    drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints, &mut t.handlers);
     peephole(&mut t.code);
+    #[cfg(all(
+        not(debug_assertions),
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(feature = "portable-dispatch")
+    ))]
+    let catch_targets: Vec<u32> = t
+        .handlers
+        .iter()
+        .flat_map(|h| h.catches.iter().map(|c| c.target))
+        .collect();
     Ok(CompiledFunc {
         #[cfg(all(
             not(debug_assertions),
             any(target_arch = "x86_64", target_arch = "aarch64"),
             not(feature = "portable-dispatch")
         ))]
-        threaded: crate::exec::thread(&t.code),
+        threaded: crate::exec::thread(&t.code, &catch_targets),
         code: t.code.into_boxed_slice(),
         frame_size: t.max_cells.max(result_cells),
         param_cells,
@@ -289,6 +356,7 @@ pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String
         func_index,
         safepoints: t.safepoints.into_boxed_slice(),
         stack_maps: t.stack_maps.into_boxed_slice(),
+        handlers: t.handlers.into_boxed_slice(),
         jit: Default::default(),
     })
 }
@@ -297,9 +365,10 @@ impl<'m> Translator<'m> {
     fn visit(&mut self, op: Operator<'_>) -> R {
         if self.ctrl.last().is_some_and(|c| c.unreachable) {
             match op {
-                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                    self.dead += 1
-                }
+                Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::TryTable { .. } => self.dead += 1,
                 Operator::Else if self.dead == 0 => self.visit_else()?,
                 Operator::End if self.dead > 0 => self.dead -= 1,
                 Operator::End => self.visit_end()?,
@@ -500,6 +569,11 @@ impl<'m> Translator<'m> {
         for map in &mut self.stack_maps {
             for c in map.iter_mut() {
                 *c = remap(*c);
+            }
+        }
+        for h in &mut self.handlers {
+            for c in h.catches.iter_mut() {
+                c.dst = remap(c.dst);
             }
         }
         self.max_cells += n;
@@ -793,6 +867,8 @@ impl<'m> Translator<'m> {
             else_fixup: None,
             param_entries,
             unreachable: false,
+            handler: None,
+            catch_fixups: Vec::new(),
         });
         Ok(())
     }
@@ -1109,10 +1185,18 @@ impl<'m> Translator<'m> {
         }
         let c = self.ctrl.pop().expect("control frame");
         let pc = self.pc();
-        // A join point only if a branch lands here; after a plain fall-through (a loop's
-        // end, a block nothing branches to) the current fuel block goes on.
-        let joined = !c.fixups.is_empty() || c.else_fixup.is_some();
-        let mut reachable = fallthrough || !c.fixups.is_empty();
+        if let Some(h) = c.handler {
+            self.handlers[h].end = pc;
+        }
+        for &(h, i) in &c.catch_fixups {
+            self.handlers[h].catches[i].target = pc;
+        }
+        // A join point only if a branch (or a catch) lands here; after a plain
+        // fall-through (a loop's end, a block nothing branches to) the current fuel block
+        // goes on.
+        let caught = !c.catch_fixups.is_empty();
+        let joined = !c.fixups.is_empty() || c.else_fixup.is_some() || caught;
+        let mut reachable = fallthrough || !c.fixups.is_empty() || caught;
         if let Some(idx) = c.else_fixup {
             // `if` without `else`: the false path falls through with the params (== results).
             self.code[idx].set_target(Target(pc));
@@ -1168,7 +1252,7 @@ impl<'m> Translator<'m> {
         cells.extend(
             self.stack
                 .iter()
-                .filter(|e| e.ty.is_extern_ref() && e.kind == Kind::Temp)
+                .filter(|e| e.ty.is_gc_ref() && e.kind == Kind::Temp)
                 .map(|e| e.home),
         );
         if cells.is_empty() {
@@ -1280,7 +1364,11 @@ impl<'m> Translator<'m> {
 /// Removes `consume_fuel 0` (fuel blocks without costing operators, e.g. between two
 /// `end`s), remapping branch targets and safepoints: a target that named a removed
 /// instruction now names the one after it, which is where execution went on anyway.
-fn drop_empty_fuel_blocks(code: &mut Vec<Instr>, safepoints: &mut [(u32, u32)]) {
+fn drop_empty_fuel_blocks(
+    code: &mut Vec<Instr>,
+    safepoints: &mut [(u32, u32)],
+    handlers: &mut [Handler],
+) {
     let empty = |i: &Instr| matches!(i, Instr::ConsumeFuel { amount: 0 });
     if !code.iter().any(empty) {
         return;
@@ -1301,6 +1389,13 @@ fn drop_empty_fuel_blocks(code: &mut Vec<Instr>, safepoints: &mut [(u32, u32)]) 
     }
     for sp in safepoints.iter_mut() {
         sp.0 = map(sp.0);
+    }
+    for h in handlers.iter_mut() {
+        h.start = map(h.start);
+        h.end = map(h.end);
+        for c in h.catches.iter_mut() {
+            c.target = map(c.target);
+        }
     }
     code.retain(|i| !empty(i));
 }

@@ -92,6 +92,9 @@ impl Translator<'_> {
                 type_index,
                 table_index,
             } => t.visit_call_indirect(type_index, table_index),
+            O::Throw { tag_index } => t.visit_throw(tag_index),
+            O::ThrowRef => t.visit_throw_ref(),
+            O::TryTable { try_table } => t.visit_try_table(try_table),
             O::Drop => t.pop().map(drop),
             O::Select | O::TypedSelect { .. } => t.visit_select(),
             O::TypedSelectMulti { .. } => Err("multi-value select is not supported".into()),
@@ -211,8 +214,12 @@ impl Translator<'_> {
 
             O::RefNull { hty } => {
                 let heap = crate::types::heap_type(hty, &t.module.heap_types)?;
-                let extern_ = heap.top() == Some(crate::types::HeapType::Extern);
-                t.push_const(0, if extern_ { ExternRef } else { FuncRef })
+                let ty = match heap.top() {
+                    Some(crate::types::HeapType::Extern) => ExternRef,
+                    Some(crate::types::HeapType::Exn) => ExnRef,
+                    _ => FuncRef,
+                };
+                t.push_const(0, ty)
             }
             O::RefIsNull => un!(t, RefIsNull, I32),
             O::RefFunc { function_index } => {
