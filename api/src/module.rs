@@ -156,6 +156,15 @@ impl Module {
         for (f, native) in funcs.iter().zip(codegen.compile_all(m, &funcs)) {
             f.jit.compile_with(|| native);
         }
+        Ok(self.jit_status())
+    }
+
+    /// How the JIT has handled each function so far, compiling nothing (it translates
+    /// bodies not translated yet): native code
+    /// (tier-up after calls, or a hot loop's on-stack replacement), why a function stays
+    /// interpreted, or `"not compiled"` for a function not (yet) hot.
+    pub fn jit_status(&self) -> Vec<JitOutcome> {
+        let m = &*self.inner;
         let mut out = Vec::new();
         for def in 0..m.num_defined_funcs() {
             let func_index = m.num_imported_funcs + def;
@@ -169,6 +178,6 @@ impl Module {
             };
             out.push(JitOutcome { func_index, result });
         }
-        Ok(out)
+        out
     }
 }

@@ -233,6 +233,9 @@ pub struct Module {
     /// and epoch checks only when these are on.
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
+    /// Whether loops get `loop_header` rows (the engine tiers up after some calls: see
+    /// `Instr::LoopHeader`).
+    pub(crate) osr: bool,
     /// Threads a code generator may use to compile this module's functions (1 when the
     /// engine turned parallel compilation off, or without `std`).
     pub compile_threads: usize,
@@ -285,6 +288,8 @@ impl Module {
             features,
             consume_fuel: engine.config.consume_fuel,
             epoch_interruption: engine.config.epoch_interruption,
+            osr: engine.codegen.is_some()
+                && matches!(engine.config.jit_threshold, Some(t) if t > 0),
             compile_threads: if engine.config.parallel_compilation {
                 parallelism()
             } else {

@@ -301,6 +301,9 @@ macro_rules! define_steppable {
                     // Native code keeps memory 0 in registers: a function reaching other
                     // memories stays interpreted for now.
                     | Instr::UseMem { .. }
+                    // An entry point of native code (the compiler makes it a resume
+                    // point), never handed back.
+                    | Instr::LoopHeader { .. }
                     // Exceptions unwind frames in the executor: a function that throws
                     // (or has a handler table, see `gloam_jit`) stays interpreted.
                     | Instr::Throw { .. }

@@ -499,6 +499,11 @@ macro_rules! for_each_op {
                 /// Followed by a `Data` word: `a` = table, `b` = element segment.
                 (TableInit, "table.init", { dst: Reg, src: Reg, len: Reg }),
                 (ElemDrop, "elem.drop", { seg: u32 }),
+                /// The head of a loop, emitted when the engine tiers up (`jit_threshold`
+                /// above 0): each iteration counts toward the function's compilation, and
+                /// once it has native code the loop continues there from this point (loop
+                /// on-stack replacement). Native code treats it as an entry point.
+                (LoopHeader, "loop_header", {}),
                 (RefFunc, "ref.func", { dst: Dst, func: u32 }),
                 /// Throws a new exception of tag `tag` (module index) whose payload is in
                 /// the cells from `base` (exception handling; see `exn`).

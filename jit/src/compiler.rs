@@ -109,6 +109,8 @@ pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String>
                 b.check_epoch_consume_fuel(amount, at);
                 b.resume_point(pc as u32);
             }
+            // Loop on-stack replacement: the interpreter enters native code here.
+            Instr::LoopHeader {} => b.resume_point(at),
             i if steppable(&i) => {
                 b.step(at);
                 // Resume after the operand words the executor's handler consumed.

@@ -75,6 +75,34 @@ impl Executor<'_> {
         self.run_native()
     }
 
+    /// A loop header in interpreted code (`Instr::LoopHeader`, with `pc` past it): counts
+    /// the iteration toward compiling the function, and once it has native code,
+    /// continues the loop there (on-stack replacement: same frame, entered at this
+    /// header's resume point).
+    pub(super) fn LoopHeader(&mut self) -> Step {
+        let Some(threshold) = self.jit.threshold else {
+            return Ok(());
+        };
+        // SAFETY: `func` points into a module kept alive by the store's instances; the
+        // reference does not borrow `self`.
+        let f = unsafe { &*self.func };
+        if f.jit.count_call(threshold)
+            && let Some(cg) = self.store.engine.codegen.clone()
+        {
+            // SAFETY: as above, for the current instance's module.
+            let module = unsafe { &*self.module };
+            f.jit.compile_with(|| cg.compile(module, f));
+        }
+        let header = self.pc - 1;
+        match f.jit.native() {
+            Some(native) if !self.jit.driving && native.resume_addr(header as u32).is_some() => {
+                self.pc = header;
+                self.run_native()
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Hook after a return switched to the caller's frame: resumes it natively if its
     /// function has native code.
     #[inline(always)]

@@ -849,9 +849,13 @@ impl<'m> Translator<'m> {
             }
         }
         self.label();
-        // A loop's head is its epoch check and fuel block, so every back edge runs them.
+        // A loop's head is its epoch check and fuel block, so every back edge runs them,
+        // and, when the engine tiers up, its on-stack-replacement point.
         let head = self.pc();
         if kind == CtrlKind::Loop {
+            if self.module.osr {
+                self.emit(Instr::LoopHeader {});
+            }
             self.block_head();
         }
         let base_home = self.home_at(height);
