@@ -504,21 +504,56 @@ impl Module {
         } else {
             1
         };
-        if threads <= 1 {
+        if threads <= 1 && !eager {
             let mut allocs = wasmparser::FuncValidatorAllocations::default();
             for (func, body) in bodies {
                 let mut v = func.into_validator(allocs);
                 crate::unsupported::validate_body(&mut v, &body, &self.heap_types, self.features)?;
                 allocs = v.into_allocations();
             }
-            if eager {
-                for i in 0..self.bodies.len() {
-                    self.code(i as u32)?;
-                }
-            }
             return Ok(());
         }
+        if threads <= 1 {
+            return self.check_and_translate(bodies);
+        }
         self.check_bodies_parallel(bodies, eager, threads)
+    }
+
+    /// [`Self::check_bodies`] on one thread with eager translation: each body is decoded
+    /// once, every operator going to the translator right after the validator. A
+    /// translation error is kept (in the function's slot, too) while validation goes
+    /// on, so the errors win in the same order as with separate passes.
+    fn check_and_translate(&self, bodies: Vec<FuncJob<'_>>) -> Result<(), String> {
+        let mut allocs = wasmparser::FuncValidatorAllocations::default();
+        let mut first_translation_error = None;
+        for (i, (func, body)) in bodies.into_iter().enumerate() {
+            let mut v = func.into_validator(allocs);
+            let mut t = translate::Translator::new(self, i as u32, &body);
+            let valid = crate::unsupported::validate_body_with(
+                &mut v,
+                &body,
+                &self.heap_types,
+                self.features,
+                |op| {
+                    let step = match &mut t {
+                        Ok(t) if !t.done() => t.visit(op),
+                        _ => Ok(()),
+                    };
+                    if let Err(e) = step {
+                        t = Err(e);
+                    }
+                },
+            );
+            allocs = v.into_allocations();
+            valid?;
+            let result = t.and_then(translate::Translator::finish);
+            if let Err(e) = &result {
+                first_translation_error.get_or_insert_with(|| e.clone());
+            }
+            // The slot is empty: nothing else can reach the module before `new` returns.
+            let _ = self.code[i].set(result.map(Box::new));
+        }
+        first_translation_error.map_or(Ok(()), Err)
     }
 
     #[cfg(feature = "std")]

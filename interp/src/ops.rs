@@ -60,6 +60,8 @@ impl From<Dst> for Reg {
 
 /// How an operand type prints and takes part in translator patching.
 pub trait Operand: Copy {
+    /// Whether this operand type is a branch target (see [`Instr::target`]).
+    const IS_TARGET: bool = false;
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
     #[inline(always)]
     fn target_mut(&mut self) -> Option<&mut Target> {
@@ -99,6 +101,7 @@ impl Operand for Dst {
     }
 }
 impl Operand for Target {
+    const IS_TARGET: bool = true;
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "@{}", self.0)
     }
@@ -866,6 +869,21 @@ macro_rules! define_instr {
                 }
             }
 
+            /// Whether each opcode has a branch-target operand, by opcode: lets
+            /// [`Instr::target`] skip the operand walk for everything but branches.
+            const HAS_TARGET: &[bool] = &[
+                $({ let _ = stringify!($un); false },)*
+                $({ let _ = stringify!($ut); false },)*
+                $({ let _ = stringify!($bn); false },)*
+                $({ let _ = stringify!($bi); false },)*
+                $({ let _ = stringify!($bt); false },)*
+                $({ let _ = stringify!($bc); true },)*
+                $({ let _ = stringify!($bci); true },)*
+                $({ let _ = stringify!($ld); false },)*
+                $({ let _ = stringify!($st); false },)*
+                $(false $(|| <$oft as Operand>::IS_TARGET)*,)*
+            ];
+
             /// Calls `f` on every operand, in declaration order.
             pub fn for_each_operand(&mut self, f: &mut dyn FnMut(&mut dyn OperandMut)) {
                 match self {
@@ -985,6 +1003,9 @@ impl Instr {
 
     /// The branch target of this instruction, if it has one.
     pub fn target(&self) -> Option<Target> {
+        if !Self::HAS_TARGET[self.opcode() as usize] {
+            return None;
+        }
         let mut v = TargetVisitor(None, None);
         let mut copy = *self;
         copy.visit_operands(&mut v);
@@ -1134,6 +1155,30 @@ type TrapResult<T> = Result<T, Trap>;
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn target_table_matches_the_operands() {
+        // `other` rows with a target, a family with one, and rows without.
+        assert_eq!(Instr::Br { target: Target(5) }.target(), Some(Target(5)));
+        let br_if = Instr::BrIfNez {
+            cond: Reg(1),
+            target: Target(9),
+        };
+        assert_eq!(br_if.target(), Some(Target(9)));
+        let cmp = Instr::BrI32LtS {
+            a: Reg(1),
+            b: Reg(2),
+            target: Target(3),
+        };
+        assert_eq!(cmp.target(), Some(Target(3)));
+        let add = Instr::I32Add {
+            dst: Dst(0),
+            a: Reg(1),
+            b: Reg(2),
+        };
+        assert_eq!(add.target(), None);
+        assert_eq!(Instr::Data { a: 1, b: 2 }.target(), None);
+    }
 
     #[test]
     fn instr_is_twelve_bytes() {

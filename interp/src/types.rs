@@ -119,7 +119,9 @@ impl ValType {
 
     /// Number of 8-byte frame cells a value of this type occupies.
     pub fn cells(self) -> usize {
-        if self == ValType::V128 { 2 } else { 1 }
+        // A pattern, not `==`: equality goes through `as_ref` (the translator asks for
+        // the cells of nearly every operand).
+        if matches!(self, ValType::V128) { 2 } else { 1 }
     }
 
     /// The reference type, if this is one (`FuncRef` as `(ref null func)`).

@@ -22,6 +22,18 @@ pub(crate) fn validate_body<R: WasmModuleResources>(
     heaps: &[HeapType],
     features: wasmparser::WasmFeatures,
 ) -> Result<(), String> {
+    validate_body_with(v, body, heaps, features, |_| {})
+}
+
+/// [`validate_body`], handing every operator to `each` once it has passed validation:
+/// one decoding of the body serves validation and translation.
+pub(crate) fn validate_body_with<R: WasmModuleResources>(
+    v: &mut FuncValidator<R>,
+    body: &FunctionBody<'_>,
+    heaps: &[HeapType],
+    features: wasmparser::WasmFeatures,
+    mut each: impl FnMut(O<'_>),
+) -> Result<(), String> {
     let mut reader = body.get_binary_reader();
     for _ in 0..reader.read_var_u32().map_err(err)? {
         let offset = reader.original_position();
@@ -37,6 +49,7 @@ pub(crate) fn validate_body<R: WasmModuleResources>(
         let op = ops.read().map_err(err)?;
         v.op(offset, &op).map_err(err)?;
         check_operator(&op, heaps).map_err(|e| at(e, offset))?;
+        each(op);
     }
     ops.finish().map_err(err)
 }

@@ -114,3 +114,28 @@ fn a_bad_function_in_a_large_module_reports_the_same_error() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn eager_translation_reports_validation_errors_before_translation_errors() -> Result<()> {
+    // Function 0 is valid but needs more frame cells than the translator allows (a
+    // translation error); function 1 is invalid. Serial eager compilation decodes each
+    // body once for both, and must still report the validation error, as lazy
+    // translation (which never reaches the translator) does.
+    let locals = "v128 ".repeat(40_000);
+    let too_big = format!("(func (local {locals}))");
+    let invalid = "(func (result i32) i32.add)";
+    let both = wat::parse_str(format!("(module {too_big} {invalid})"))?;
+    let lazy = Module::new(&engine(false, None, false), &both).unwrap_err();
+    let eager = Module::new(&engine(false, None, true), &both).unwrap_err();
+    assert_eq!(format!("{eager:#}"), format!("{lazy:#}"));
+    assert!(format!("{lazy:#}").contains("type mismatch"), "{lazy:#}");
+    // Alone, the translation error is eager compilation's error.
+    let alone = wat::parse_str(format!("(module {too_big})"))?;
+    Module::new(&engine(false, None, false), &alone)?;
+    let eager = Module::new(&engine(false, None, true), &alone).unwrap_err();
+    assert!(
+        format!("{eager:#}").contains("too many locals"),
+        "{eager:#}"
+    );
+    Ok(())
+}

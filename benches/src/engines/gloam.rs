@@ -12,7 +12,8 @@ pub enum GloamMode {
     Interp,
     /// The interpreter, translating every function at compile time.
     InterpEager,
-    /// `Config::jit_threshold(Some(0))`, and every function JIT-compiled at compile time
+    /// `Config::jit_threshold(Some(0))` with eager translation, and every function
+    /// JIT-compiled at compile time
     /// (`Module::jit_compile_all`), so compile time includes the native code.
     Jit,
     /// `Config::jit_threshold(Some(2))`: interpreted until a function's second call (the
@@ -49,7 +50,9 @@ impl Runtime for Gloam {
     fn engine(&self) -> Result<Box<dyn Engine>> {
         let mut config = gloam::Config::new();
         config
-            .eager_translation(self.mode == GloamMode::InterpEager)
+            // The JIT mode compiles everything at compile time, so it translates eagerly
+            // too: translation then shares the validator's decoding of each body.
+            .eager_translation(matches!(self.mode, GloamMode::InterpEager | GloamMode::Jit))
             .parallel_compilation(self.parallel);
         match self.mode {
             GloamMode::Jit => config.jit_threshold(Some(0)),

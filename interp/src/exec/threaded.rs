@@ -126,6 +126,7 @@ pub(crate) fn thread(code: &[Instr], landings: &[u32]) -> Box<[Slot]> {
 /// compare-and-branch, or an `i32.add`, `i32.add_imm` or `i32.shl_imm` used as a load's
 /// address. The fused slot runs both and skips the second one's slot (which keeps its
 /// handler: the frame, traps and the `match` dispatcher see the same code).
+#[inline]
 fn fuse_pair(code: &[Instr], is_target: &[bool], i: usize) -> Option<Handler> {
     let (dst, prefix) = match code[i] {
         Instr::I32Add { dst, .. } => (dst.0, 0),
@@ -173,6 +174,7 @@ struct AccInfo {
     run_acc_b: Option<Handler>,
 }
 
+#[inline]
 fn acc_info(instr: &Instr) -> AccInfo {
     if let Some(info) = other_acc_info(instr) {
         return info;
@@ -768,6 +770,7 @@ macro_rules! define_threaded {
         ];
 
         /// The cell whose value a family instruction leaves in the accumulator.
+        #[inline]
         fn produces(instr: &Instr) -> Option<u16> {
             match *instr {
                 $(Instr::$un { dst, .. })|*
@@ -782,6 +785,7 @@ macro_rules! define_threaded {
 
         /// The second operand of a family instruction: the one `run_acc_b` reads from
         /// the accumulator.
+        #[inline]
         fn second_operand(instr: &Instr) -> Option<u16> {
             match *instr {
                 $(Instr::$bn { b, .. })|*
@@ -794,6 +798,7 @@ macro_rules! define_threaded {
 
         /// The first operand of a family instruction: the one `run_acc` reads from the
         /// accumulator.
+        #[inline]
         fn first_operand(instr: &Instr) -> Option<u16> {
             match *instr {
                 $(Instr::$un { src, .. })|*

@@ -45,6 +45,7 @@ use crate::module::Module;
 use crate::ops::{Dst, Instr, Reg, Target};
 use crate::prelude::*;
 use crate::types::ValType;
+use smallvec::SmallVec;
 use wasmparser::{BlockType, Operator};
 
 /// A translated function.
@@ -168,22 +169,26 @@ enum CtrlKind {
     Else,
 }
 
+/// A block's param or result types: inline for the common few, so entering a block
+/// allocates nothing.
+type Types = SmallVec<[ValType; 2]>;
+
 struct Ctrl {
     kind: CtrlKind,
     /// Operand stack length at entry, below the params.
     height: usize,
     /// Home cell of stack position `height`: where params/results live.
     base_home: u32,
-    params: Vec<ValType>,
-    results: Vec<ValType>,
+    params: Types,
+    results: Types,
     /// For loops: the code index of the head.
     head: u32,
     /// Branches to patch with the end's code index.
-    fixups: Vec<usize>,
+    fixups: SmallVec<[usize; 4]>,
     /// For `if`: the branch to the else arm (or the end).
     else_fixup: Option<usize>,
     /// For `if`: the param entries, restored at `else`.
-    param_entries: Vec<Entry>,
+    param_entries: SmallVec<[Entry; 2]>,
     /// The rest of this block is unreachable.
     unreachable: bool,
     /// For a `try_table`: its index in `Translator::handlers`.
@@ -204,6 +209,10 @@ impl Ctrl {
 
 pub(crate) struct Translator<'m> {
     module: &'m Module,
+    /// The function's index in the module (imports included).
+    func_index: u32,
+    /// Cells holding parameters (the other locals follow, up to `temp_base`).
+    param_cells: u32,
     code: Vec<Instr>,
     stack: Vec<Entry>,
     ctrl: Vec<Ctrl>,
@@ -237,6 +246,59 @@ pub(crate) struct Translator<'m> {
     return_catches: Vec<(usize, usize)>,
 }
 
+/// The translator's working buffers that do not end up in the [`CompiledFunc`]: kept
+/// per thread (with `std`) and reused from one function to the next, so translating a
+/// function does not allocate them (and grow them) anew.
+#[derive(Default)]
+struct Scratch {
+    code: Vec<Instr>,
+    stack: Vec<Entry>,
+    ctrl: Vec<Ctrl>,
+    local_regs: Vec<u16>,
+    local_types: Vec<ValType>,
+    ref_locals: Vec<u16>,
+    map_ids: hashbrown::HashMap<Box<[u16]>, u32>,
+    const_ids: hashbrown::HashMap<u64, u16>,
+}
+
+impl Scratch {
+    /// Takes this thread's buffers (empty ones without `std`, or while another
+    /// translation on this thread holds them).
+    fn take() -> Scratch {
+        #[cfg(feature = "std")]
+        return SCRATCH.with(core::cell::Cell::take);
+        #[cfg(not(feature = "std"))]
+        return Scratch::default();
+    }
+
+    /// Empties the buffers (keeping their capacity) and gives them back to the thread.
+    fn give_back(mut self) {
+        self.code.clear();
+        self.stack.clear();
+        self.ctrl.clear();
+        self.local_regs.clear();
+        self.local_types.clear();
+        self.ref_locals.clear();
+        self.map_ids.clear();
+        self.const_ids.clear();
+        // A huge function's code buffer is not kept for the thread's lifetime.
+        if self.code.capacity() > SCRATCH_KEEP_INSTRS {
+            self.code = Vec::new();
+        }
+        #[cfg(feature = "std")]
+        SCRATCH.with(|s| s.set(self));
+    }
+}
+
+/// The largest code buffer (in instructions, 12 bytes each) a thread keeps for the next
+/// translation.
+const SCRATCH_KEEP_INSTRS: usize = 1 << 16;
+
+#[cfg(feature = "std")]
+std::thread_local! {
+    static SCRATCH: core::cell::Cell<Scratch> = core::cell::Cell::new(Scratch::default());
+}
+
 /// Placeholder cells for pooled constants count down from here.
 const CONST_TOP: u16 = u16::MAX;
 
@@ -244,125 +306,166 @@ type R<T = ()> = Result<T, String>;
 
 /// Translates defined function `def_index` of `module`.
 pub fn translate(module: &Module, def_index: u32) -> Result<CompiledFunc, String> {
-    let func_index = module.num_imported_funcs + def_index;
-    let ty = module.func_type(func_index).clone();
     let body = module.body(def_index);
-
-    let mut local_regs = Vec::new();
-    let mut local_types = ty.params().to_vec();
-    let mut cells: u32 = 0;
-    for p in ty.params() {
-        local_regs.push(cells as u16);
-        cells += p.cells() as u32;
-    }
-    let param_cells = cells;
-    let mut locals = body.get_locals_reader().map_err(|e| e.to_string())?;
-    for _ in 0..locals.get_count() {
-        let (count, t) = locals.read().map_err(|e| e.to_string())?;
-        let t = ValType::from_wasmparser(t, &module.heap_types)?;
-        for _ in 0..count {
-            if cells > MAX_CELLS {
-                return Err("function has too many locals".into());
-            }
-            local_regs.push(cells as u16);
-            local_types.push(t);
-            cells += t.cells() as u32;
-        }
-    }
-    if cells > MAX_CELLS {
-        return Err("function has too many locals".into());
-    }
-    let mut t = Translator {
-        module,
-        code: Vec::new(),
-        stack: Vec::new(),
-        ctrl: Vec::new(),
-        local_regs,
-        local_types,
-        temp_base: cells,
-        max_cells: cells,
-        last_result: None,
-        dead: 0,
-        ref_locals: Vec::new(),
-        safepoints: Vec::new(),
-        stack_maps: Vec::new(),
-        map_ids: hashbrown::HashMap::new(),
-        consts: Vec::new(),
-        const_ids: hashbrown::HashMap::new(),
-        fuel: module.consume_fuel,
-        epoch: module.epoch_interruption,
-        fuel_at: None,
-        handlers: Vec::new(),
-        return_catches: Vec::new(),
-    };
-    t.ref_locals = t
-        .local_types
-        .iter()
-        .zip(&t.local_regs)
-        .filter(|(ty, _)| ty.is_gc_ref())
-        .map(|(_, r)| *r)
-        .collect();
-    t.ctrl.push(Ctrl {
-        kind: CtrlKind::Func,
-        height: 0,
-        base_home: cells,
-        params: Vec::new(),
-        results: ty.results().to_vec(),
-        head: 0,
-        fixups: Vec::new(),
-        else_fixup: None,
-        param_entries: Vec::new(),
-        unreachable: false,
-        handler: None,
-        catch_fixups: Vec::new(),
-    });
-    t.block_head();
+    let mut t = Translator::new(module, def_index, &body)?;
     let mut reader = body.get_operators_reader().map_err(|e| e.to_string())?;
     while !reader.eof() {
         let op = reader.read().map_err(|e| e.to_string())?;
         t.visit(op)?;
-        if t.ctrl.is_empty() {
+        if t.done() {
             break;
         }
     }
-    let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
-    t.return_pads();
-    t.place_consts()?;
-    drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints, &mut t.handlers);
-    peephole(&mut t.code);
-    #[cfg(all(
-        not(debug_assertions),
-        any(target_arch = "x86_64", target_arch = "aarch64"),
-        not(feature = "portable-dispatch")
-    ))]
-    let catch_targets: Vec<u32> = t
-        .handlers
-        .iter()
-        .flat_map(|h| h.catches.iter().map(|c| c.target))
-        .collect();
-    Ok(CompiledFunc {
+    t.finish()
+}
+
+impl<'m> Translator<'m> {
+    /// A translator for defined function `def_index` of `module`, whose body is `body`,
+    /// ready for the body's operators ([`Self::visit`], until [`Self::done`]).
+    pub(crate) fn new(
+        module: &'m Module,
+        def_index: u32,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> R<Translator<'m>> {
+        let func_index = module.num_imported_funcs + def_index;
+        let ty = module.func_type(func_index);
+        let mut scratch = Scratch::take();
+        let mut local_regs = core::mem::take(&mut scratch.local_regs);
+        let mut local_types = core::mem::take(&mut scratch.local_types);
+        local_types.extend_from_slice(ty.params());
+        let mut cells: u32 = 0;
+        for p in ty.params() {
+            local_regs.push(cells as u16);
+            cells += p.cells() as u32;
+        }
+        let param_cells = cells;
+        let mut locals = body.get_locals_reader().map_err(|e| e.to_string())?;
+        for _ in 0..locals.get_count() {
+            let (count, t) = locals.read().map_err(|e| e.to_string())?;
+            let t = ValType::from_wasmparser(t, &module.heap_types)?;
+            for _ in 0..count {
+                if cells > MAX_CELLS {
+                    return Err("function has too many locals".into());
+                }
+                local_regs.push(cells as u16);
+                local_types.push(t);
+                cells += t.cells() as u32;
+            }
+        }
+        if cells > MAX_CELLS {
+            return Err("function has too many locals".into());
+        }
+        let mut t = Translator {
+            module,
+            func_index,
+            param_cells,
+            code: core::mem::take(&mut scratch.code),
+            stack: core::mem::take(&mut scratch.stack),
+            ctrl: core::mem::take(&mut scratch.ctrl),
+            local_regs,
+            local_types,
+            temp_base: cells,
+            max_cells: cells,
+            last_result: None,
+            dead: 0,
+            ref_locals: core::mem::take(&mut scratch.ref_locals),
+            safepoints: Vec::new(),
+            stack_maps: Vec::new(),
+            map_ids: core::mem::take(&mut scratch.map_ids),
+            consts: Vec::new(),
+            const_ids: core::mem::take(&mut scratch.const_ids),
+            fuel: module.consume_fuel,
+            epoch: module.epoch_interruption,
+            fuel_at: None,
+            handlers: Vec::new(),
+            return_catches: Vec::new(),
+        };
+        t.ref_locals.extend(
+            t.local_types
+                .iter()
+                .zip(&t.local_regs)
+                .filter(|(ty, _)| ty.is_gc_ref())
+                .map(|(_, r)| *r),
+        );
+        t.ctrl.push(Ctrl {
+            kind: CtrlKind::Func,
+            height: 0,
+            base_home: cells,
+            params: Types::new(),
+            results: ty.results().iter().copied().collect(),
+            head: 0,
+            fixups: SmallVec::new(),
+            else_fixup: None,
+            param_entries: SmallVec::new(),
+            unreachable: false,
+            handler: None,
+            catch_fixups: Vec::new(),
+        });
+        t.block_head();
+        Ok(t)
+    }
+
+    /// Whether the function's final `end` has been translated.
+    pub(crate) fn done(&self) -> bool {
+        self.ctrl.is_empty()
+    }
+
+    /// Finishes the translation after the body's last operator.
+    pub(crate) fn finish(self) -> R<CompiledFunc> {
+        let mut t = self;
+        let ty = t.module.func_type(t.func_index);
+        let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
+        t.return_pads();
+        t.place_consts()?;
+        drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints, &mut t.handlers);
+        peephole(&mut t.code);
         #[cfg(all(
             not(debug_assertions),
             any(target_arch = "x86_64", target_arch = "aarch64"),
             not(feature = "portable-dispatch")
         ))]
-        threaded: crate::exec::thread(&t.code, &catch_targets),
-        code: t.code.into_boxed_slice(),
-        frame_size: t.max_cells.max(result_cells),
-        param_cells,
-        local_cells: cells - param_cells,
-        consts: t.consts.into_boxed_slice(),
-        result_cells,
-        func_index,
-        safepoints: t.safepoints.into_boxed_slice(),
-        stack_maps: t.stack_maps.into_boxed_slice(),
-        handlers: t.handlers.into_boxed_slice(),
-        jit: Default::default(),
-    })
+        let catch_targets: Vec<u32> = t
+            .handlers
+            .iter()
+            .flat_map(|h| h.catches.iter().map(|c| c.target))
+            .collect();
+        let func = CompiledFunc {
+            #[cfg(all(
+                not(debug_assertions),
+                any(target_arch = "x86_64", target_arch = "aarch64"),
+                not(feature = "portable-dispatch")
+            ))]
+            threaded: crate::exec::thread(&t.code, &catch_targets),
+            // One allocation of the exact size; the buffer goes back to the scratch.
+            code: t.code.as_slice().into(),
+            frame_size: t.max_cells.max(result_cells),
+            param_cells: t.param_cells,
+            local_cells: t.temp_base - t.param_cells,
+            consts: t.consts.into_boxed_slice(),
+            result_cells,
+            func_index: t.func_index,
+            safepoints: t.safepoints.into_boxed_slice(),
+            stack_maps: t.stack_maps.into_boxed_slice(),
+            handlers: t.handlers.into_boxed_slice(),
+            jit: Default::default(),
+        };
+        Scratch {
+            code: t.code,
+            stack: t.stack,
+            ctrl: t.ctrl,
+            local_regs: t.local_regs,
+            local_types: t.local_types,
+            ref_locals: t.ref_locals,
+            map_ids: t.map_ids,
+            const_ids: t.const_ids,
+        }
+        .give_back();
+        Ok(func)
+    }
 }
 
 impl<'m> Translator<'m> {
-    fn visit(&mut self, op: Operator<'_>) -> R {
+    pub(crate) fn visit(&mut self, op: Operator<'_>) -> R {
         if self.ctrl.last().is_some_and(|c| c.unreachable) {
             match op {
                 Operator::Block { .. }
@@ -423,6 +526,7 @@ impl<'m> Translator<'m> {
 
     // ---- stack model -------------------------------------------------------------------
 
+    #[inline]
     fn home_at(&self, height: usize) -> u32 {
         match height.checked_sub(1).and_then(|i| self.stack.get(i)) {
             Some(e) => e.home as u32 + e.ty.cells() as u32,
@@ -430,11 +534,12 @@ impl<'m> Translator<'m> {
         }
     }
 
+    #[inline]
     fn push(&mut self, kind: Kind, ty: ValType) -> R<u16> {
         let home = self.home_at(self.stack.len());
         let end = home + ty.cells() as u32;
         if end > MAX_CELLS {
-            return Err("function needs too many registers".into());
+            return Err(too_many_registers());
         }
         self.max_cells = self.max_cells.max(end);
         self.stack.push(Entry {
@@ -445,6 +550,7 @@ impl<'m> Translator<'m> {
         Ok(home as u16)
     }
 
+    #[inline]
     fn push_temp(&mut self, ty: ValType) -> R<Dst> {
         self.push(Kind::Temp, ty).map(Dst)
     }
@@ -453,6 +559,7 @@ impl<'m> Translator<'m> {
         self.push(Kind::Const(bits), ty).map(drop)
     }
 
+    #[inline]
     fn pop(&mut self) -> R<Entry> {
         self.stack
             .pop()
@@ -462,7 +569,11 @@ impl<'m> Translator<'m> {
     fn emit(&mut self, instr: Instr) -> usize {
         let idx = self.code.len();
         self.code.push(instr);
-        self.last_result = instr.dst().map(|_| idx);
+        // Every reader of `last_result` checks the instruction's destination itself
+        // (`local_set`, `branch_on`) or its opcode (`address_add`), so recording one
+        // without a destination changes nothing and spares an operand walk per
+        // instruction.
+        self.last_result = Some(idx);
         idx
     }
 
@@ -502,7 +613,7 @@ impl<'m> Translator<'m> {
     }
 
     fn emit_copy(&mut self, dst: u16, src: u16, ty: ValType) {
-        if ty == ValType::V128 {
+        if matches!(ty, ValType::V128) {
             self.emit(Instr::V128Copy {
                 dst: Dst(dst),
                 src: Reg(src),
@@ -817,12 +928,12 @@ impl<'m> Translator<'m> {
 
     // ---- control -----------------------------------------------------------------------
 
-    fn block_type(&self, bt: BlockType) -> R<(Vec<ValType>, Vec<ValType>)> {
+    fn block_type(&self, bt: BlockType) -> R<(Types, Types)> {
         Ok(match bt {
-            BlockType::Empty => (vec![], vec![]),
+            BlockType::Empty => (Types::new(), Types::new()),
             BlockType::Type(t) => (
-                vec![],
-                vec![ValType::from_wasmparser(t, &self.module.heap_types)?],
+                Types::new(),
+                smallvec::smallvec![ValType::from_wasmparser(t, &self.module.heap_types)?],
             ),
             BlockType::FuncType(i) => {
                 let ft = self
@@ -830,7 +941,10 @@ impl<'m> Translator<'m> {
                     .types
                     .get(i as usize)
                     .ok_or_else(|| format!("no type {i}"))?;
-                (ft.params().to_vec(), ft.results().to_vec())
+                (
+                    ft.params().iter().copied().collect(),
+                    ft.results().iter().copied().collect(),
+                )
             }
         })
     }
@@ -859,7 +973,7 @@ impl<'m> Translator<'m> {
             self.block_head();
         }
         let base_home = self.home_at(height);
-        let param_entries = self.stack[height..].to_vec();
+        let param_entries = SmallVec::from_slice(&self.stack[height..]);
         self.ctrl.push(Ctrl {
             kind,
             height,
@@ -867,7 +981,7 @@ impl<'m> Translator<'m> {
             params,
             results,
             head,
-            fixups: Vec::new(),
+            fixups: SmallVec::new(),
             else_fixup: None,
             param_entries,
             unreachable: false,
@@ -1272,14 +1386,16 @@ impl<'m> Translator<'m> {
     }
 
     fn visit_call(&mut self, func: u32) -> R {
-        let ty = self.module.func_type(func).clone();
+        let module = self.module;
+        let ty = module.func_type(func);
         let base = self.call_args(ty.params().len())?;
         self.emit(Instr::Call { func, base });
         self.push_results(ty.results())
     }
 
     fn visit_return_call(&mut self, func: u32) -> R {
-        let ty = self.module.func_type(func).clone();
+        let module = self.module;
+        let ty = module.func_type(func);
         let base = self.call_args(ty.params().len())?;
         self.emit(Instr::ReturnCall { func, base });
         self.set_unreachable();
@@ -1315,13 +1431,12 @@ impl<'m> Translator<'m> {
         &mut self,
         ty_index: u32,
         table: u32,
-    ) -> R<(crate::types::FuncType, Reg, Reg, u16)> {
-        let ty = self
-            .module
+    ) -> R<(&'m crate::types::FuncType, Reg, Reg, u16)> {
+        let module = self.module;
+        let ty = module
             .types
             .get(ty_index as usize)
-            .ok_or("bad type index")?
-            .clone();
+            .ok_or("bad type index")?;
         let index = self.pop()?;
         let mut index = self.use_reg(index);
         if self
@@ -1346,7 +1461,7 @@ impl<'m> Translator<'m> {
         let a = self.pop()?;
         let (cond, rb, ra) = (self.use_reg(cond), self.use_reg(b), self.use_reg(a));
         let dst = self.push_temp(a.ty)?;
-        self.emit(if a.ty == ValType::V128 {
+        self.emit(if matches!(a.ty, ValType::V128) {
             Instr::V128Select {
                 dst,
                 cond,
@@ -1437,6 +1552,13 @@ fn peephole(code: &mut [Instr]) {
             code[pc] = Instr::Return1 { src };
         }
     }
+}
+
+/// The error of a function whose frame outgrows 16-bit cell numbers (kept out of line:
+/// `push` runs for nearly every operator).
+#[cold]
+fn too_many_registers() -> String {
+    "function needs too many registers".into()
 }
 
 /// The fuel an operator costs (see `crate::limits`).
