@@ -507,9 +507,15 @@ impl Module {
         if threads <= 1 && !eager {
             let mut allocs = wasmparser::FuncValidatorAllocations::default();
             for (func, body) in bodies {
-                let mut v = func.into_validator(allocs);
-                crate::unsupported::validate_body(&mut v, &body, &self.heap_types, self.features)?;
-                allocs = v.into_allocations();
+                let valid;
+                (valid, allocs) = crate::unsupported::validate_body_fast(
+                    func,
+                    allocs,
+                    &body,
+                    &self.heap_types,
+                    self.features,
+                );
+                valid?;
             }
             return Ok(());
         }
@@ -584,14 +590,14 @@ impl Module {
                     loop {
                         let next = jobs.lock().unwrap_or_else(|p| p.into_inner()).next();
                         let Some((i, (func, body))) = next else { break };
-                        let mut v = func.into_validator(allocs);
-                        let valid = crate::unsupported::validate_body(
-                            &mut v,
+                        let valid;
+                        (valid, allocs) = crate::unsupported::validate_body_fast(
+                            func,
+                            allocs,
                             &body,
                             &self.heap_types,
                             self.features,
                         );
-                        allocs = v.into_allocations();
                         match valid {
                             Err(e) => note(false, i, e),
                             Ok(()) if eager => {
