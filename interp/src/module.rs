@@ -492,18 +492,24 @@ impl Module {
         Ok(m)
     }
 
+    /// Threads for validating and translating this module: one per core for a module with
+    /// at least `PARALLEL_MIN_BYTES` of code (unless the engine turned that off), else 1.
+    fn compile_threads_for(&self, engine: &EngineCore) -> usize {
+        let code_bytes: usize = self.bodies.iter().map(|r| r.len()).sum();
+        if engine.config.parallel_compilation && code_bytes >= PARALLEL_MIN_BYTES {
+            parallelism()
+        } else {
+            1
+        }
+    }
+
     /// Validates the function bodies (and translates them, with eager translation).
     /// A large module's bodies are shared out to one thread per core, unless the engine
     /// turned parallel compilation off. Reports the first failing function's error
     /// (validation errors before translation errors), whatever the threads' order.
     fn check_bodies(&self, engine: &EngineCore, bodies: Vec<FuncJob<'_>>) -> Result<(), String> {
         let eager = engine.config.eager_translation;
-        let code_bytes: usize = self.bodies.iter().map(|r| r.len()).sum();
-        let threads = if engine.config.parallel_compilation && code_bytes >= PARALLEL_MIN_BYTES {
-            parallelism()
-        } else {
-            1
-        };
+        let threads = self.compile_threads_for(engine);
         if threads <= 1 && !eager {
             let mut allocs = wasmparser::FuncValidatorAllocations::default();
             for (func, body) in bodies {
@@ -630,12 +636,7 @@ impl Module {
     /// Translates every function body not translated yet, on one thread per core for a
     /// large module (see [`Self::check_bodies`]); the first error by function index.
     pub fn translate_all(&self, engine: &EngineCore) -> Result<(), String> {
-        let code_bytes: usize = self.bodies.iter().map(|r| r.len()).sum();
-        let threads = if engine.config.parallel_compilation && code_bytes >= PARALLEL_MIN_BYTES {
-            parallelism()
-        } else {
-            1
-        };
+        let threads = self.compile_threads_for(engine);
         #[cfg(feature = "std")]
         if threads > 1 {
             use core::sync::atomic::{AtomicUsize, Ordering};
