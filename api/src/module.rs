@@ -154,7 +154,7 @@ impl Module {
             .filter(|f| f.jit.outcome().is_none())
             .collect();
         for (f, native) in funcs.iter().zip(codegen.compile_all(m, &funcs)) {
-            f.jit.compile_with(|| native);
+            m.install_native(f, || native);
         }
         Ok(self.jit_status())
     }

@@ -226,6 +226,9 @@ pub struct Module {
     /// Byte range of each defined function's body.
     pub(crate) bodies: Vec<Range<usize>>,
     code: Box<[LazyCode]>,
+    /// Direct entries of the functions with native code, by defined-function index (see
+    /// `crate::native`).
+    direct: Box<[crate::native::DirectEntry]>,
     pub names: Names,
     /// The proposals the module was validated with (decoding depends on them).
     features: wasmparser::WasmFeatures,
@@ -284,6 +287,7 @@ impl Module {
             datas: Vec::new(),
             bodies: Vec::new(),
             code: Box::new([]),
+            direct: Box::new([]),
             names: Names::default(),
             features,
             consume_fuel: engine.config.consume_fuel,
@@ -488,6 +492,7 @@ impl Module {
             }
         }
         m.code = (0..m.bodies.len()).map(|_| OnceLock::new()).collect();
+        m.direct = (0..m.bodies.len()).map(|_| Default::default()).collect();
         m.check_bodies(engine, bodies)?;
         Ok(m)
     }
@@ -672,6 +677,31 @@ impl Module {
             .ok_or_else(|| format!("no function body {def_index}"))?;
         let result = slot.get_or_init(|| translate::translate(self, def_index).map(Box::new));
         result.as_deref().map_err(Clone::clone)
+    }
+
+    /// Gives `f` (a function of this module) the native code `make` compiles, unless it
+    /// has an outcome already, and publishes its direct entry to native callers. Returns
+    /// the native code, if any.
+    pub fn install_native<'f>(
+        &self,
+        f: &'f CompiledFunc,
+        make: impl FnOnce() -> Result<crate::native::NativeCode, String>,
+    ) -> Option<&'f crate::native::NativeCode> {
+        let native = f.jit.compile_with(make)?;
+        if let (Some(addr), Some(slot)) = (
+            native.direct(),
+            f.func_index
+                .checked_sub(self.num_imported_funcs)
+                .and_then(|def| self.direct.get(def as usize)),
+        ) {
+            slot.publish(f, addr);
+        }
+        Some(native)
+    }
+
+    /// The direct-entry table native code reads (see `crate::native`).
+    pub(crate) fn direct_table(&self) -> *const crate::native::DirectEntry {
+        self.direct.as_ptr()
     }
 
     /// The register bytecode of defined function `def_index` if it has been translated

@@ -16,18 +16,34 @@
 //! an epoch check that found the deadline reached; the executor then pushes callee frames
 //! exactly as for interpreted code, or runs the epoch action), or traps
 //! (status [`STATUS_TRAP`] + [`trap_code`]). In the last two cases `VmCtx::exit_pc` holds
-//! the code index of the instruction. Native code never calls back into the engine, so
-//! frames of both tiers live on the store's frame stack alike: backtraces, stack maps and
-//! the call-depth limit work the same for both.
+//! the code index of the instruction, and `VmCtx::exit_func`/`exit_regs` the function and
+//! frame it was in. Native code never calls back into the engine, so frames of both tiers
+//! live on the store's frame stack alike: backtraces, stack maps and the call-depth limit
+//! work the same for both.
+//!
+//! **Direct calls.** A call from native code to a function of the same instance that has
+//! native code too need not leave native code: the caller pushes the [`Frame`] record the
+//! executor would push (into the store's frame vector, through `VmCtx::frames`, within
+//! its capacity and the depth limit), and calls the callee's direct entry on the host
+//! stack, which zeroes the callee's locals and runs its body. The callee's return returns
+//! to the caller, which pops the record. Each module keeps a table of its functions'
+//! direct entries ([`DirectEntry`], through `VmCtx::direct`) that compiled callers read at
+//! run time; an empty slot, a full frame vector, a value stack too short for the callee's
+//! frame or a host stack past its budget make the call a step exit instead. Any exit
+//! (step or trap) from a nested native frame drops the host stack back to the entry's: the
+//! executor continues from the innermost frame, whose callers resume one by one as it
+//! returns, exactly as if every call had been a step exit.
 
+use crate::exec::Frame;
 use crate::limits::VMLimits;
 use crate::ops::Instr;
 use crate::prelude::*;
 use crate::store::GlobalInst;
 use crate::sync::OnceLock;
+use crate::translate::CompiledFunc;
 use crate::trap::Trap;
 use core::any::Any;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 /// Status: the function returned; its results are in the first cells of its frame.
 pub const STATUS_RETURN: u32 = 0;
@@ -60,6 +76,47 @@ pub struct VmCtx {
     /// The engine's epoch counter ([`Epoch::as_ptr`](crate::limits::Epoch::as_ptr)), which
     /// other threads bump while native code reads it.
     pub epoch: *const u64,
+    /// The store's frame records (`StoreInner::frames`): base, length (which native code
+    /// changes as it calls and returns) and how many native code may push (the capacity,
+    /// or the depth limit if lower; 0 turns direct calls off).
+    pub frames: *mut Frame,
+    pub frames_len: usize,
+    pub frames_limit: usize,
+    /// The store's value stack: its first cell, and one past its last.
+    pub stack: *mut u64,
+    pub stack_end: *mut u64,
+    /// The current module's direct-entry table, by defined-function index.
+    pub direct: *const DirectEntry,
+    /// The current instance (for the frame records native code pushes).
+    pub inst: u32,
+    pub _pad2: u32,
+    /// Native code's own: the host stack pointer at entry (exits return to it) and the
+    /// lowest one direct calls may go down to.
+    pub entry_sp: usize,
+    pub sp_limit: usize,
+    /// The function and frame base (`regs`) of the frame that exited with a step or trap.
+    pub exit_func: *const CompiledFunc,
+    pub exit_regs: *mut u64,
+}
+
+/// One slot of a module's direct-entry table: the native address at which a caller enters
+/// the function with a fresh frame (0 until the function has native code), and the
+/// function's frame size in cells (valid once the address is set).
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct DirectEntry {
+    pub addr: AtomicUsize,
+    pub frame_size: AtomicUsize,
+}
+
+impl DirectEntry {
+    /// Publishes `f`'s direct entry: the frame size first, then the address that makes
+    /// callers use it.
+    pub fn publish(&self, f: &CompiledFunc, addr: usize) {
+        self.frame_size
+            .store(f.frame_size as usize, Ordering::Relaxed);
+        self.addr.store(addr, Ordering::Release);
+    }
 }
 
 impl Default for VmCtx {
@@ -74,6 +131,18 @@ impl Default for VmCtx {
             inst_globals: core::ptr::null(),
             limits: core::ptr::null_mut(),
             epoch: core::ptr::null(),
+            frames: core::ptr::null_mut(),
+            frames_len: 0,
+            frames_limit: 0,
+            stack: core::ptr::null_mut(),
+            stack_end: core::ptr::null_mut(),
+            direct: core::ptr::null(),
+            inst: 0,
+            _pad2: 0,
+            entry_sp: 0,
+            sp_limit: 0,
+            exit_func: core::ptr::null(),
+            exit_regs: core::ptr::null_mut(),
         }
     }
 }
@@ -97,6 +166,27 @@ pub mod offsets {
     pub const FUEL: usize = core::mem::offset_of!(VMLimits, fuel);
     /// `VMLimits::epoch_deadline`, from the address in `VmCtx::limits`.
     pub const EPOCH_DEADLINE: usize = core::mem::offset_of!(VMLimits, epoch_deadline);
+    pub const FRAMES: usize = core::mem::offset_of!(VmCtx, frames);
+    pub const FRAMES_LEN: usize = core::mem::offset_of!(VmCtx, frames_len);
+    pub const FRAMES_LIMIT: usize = core::mem::offset_of!(VmCtx, frames_limit);
+    pub const STACK: usize = core::mem::offset_of!(VmCtx, stack);
+    pub const STACK_END: usize = core::mem::offset_of!(VmCtx, stack_end);
+    pub const DIRECT: usize = core::mem::offset_of!(VmCtx, direct);
+    pub const INST: usize = core::mem::offset_of!(VmCtx, inst);
+    pub const ENTRY_SP: usize = core::mem::offset_of!(VmCtx, entry_sp);
+    pub const SP_LIMIT: usize = core::mem::offset_of!(VmCtx, sp_limit);
+    pub const EXIT_FUNC: usize = core::mem::offset_of!(VmCtx, exit_func);
+    pub const EXIT_REGS: usize = core::mem::offset_of!(VmCtx, exit_regs);
+    /// A [`DirectEntry`](super::DirectEntry): its size and fields.
+    pub const DIRECT_SIZE: usize = core::mem::size_of::<super::DirectEntry>();
+    pub const DIRECT_ADDR: usize = core::mem::offset_of!(super::DirectEntry, addr);
+    pub const DIRECT_FRAME_SIZE: usize = core::mem::offset_of!(super::DirectEntry, frame_size);
+    /// A frame record ([`Frame`](crate::exec::Frame)): its size and fields.
+    pub const FRAME_SIZE: usize = core::mem::size_of::<crate::exec::Frame>();
+    pub const FRAME_FUNC: usize = core::mem::offset_of!(crate::exec::Frame, func);
+    pub const FRAME_BASE: usize = core::mem::offset_of!(crate::exec::Frame, base);
+    pub const FRAME_PC: usize = core::mem::offset_of!(crate::exec::Frame, pc);
+    pub const FRAME_INST: usize = core::mem::offset_of!(crate::exec::Frame, inst);
 }
 
 /// The entry point of native code (see the module docs).
@@ -105,6 +195,8 @@ pub type NativeEntry = unsafe extern "C" fn(*mut VmCtx, *mut u64) -> u32;
 /// A function compiled to native code.
 pub struct NativeCode {
     entry: NativeEntry,
+    /// The direct entry (see the module docs), if the code has one.
+    direct: Option<usize>,
     /// `(code index, native address)` of every place execution can start, sorted by code
     /// index: 0 (the function start) and the instruction after every step exit.
     resume: Box<[(u32, usize)]>,
@@ -125,9 +217,12 @@ impl NativeCode {
     ///
     /// `entry` must follow the convention of the module docs for the function it was
     /// compiled from, every address in `resume` must be a valid start address for native
-    /// execution with the frame at that code index, and `owner` must keep the code alive.
+    /// execution with the frame at that code index, `direct` (if any) must be a direct
+    /// entry of the function following the module docs' convention for direct calls, and
+    /// `owner` must keep the code alive.
     pub unsafe fn new(
         entry: NativeEntry,
+        direct: Option<usize>,
         mut resume: Vec<(u32, usize)>,
         size: usize,
         owner: Box<dyn Any + Send + Sync>,
@@ -141,6 +236,7 @@ impl NativeCode {
         }
         NativeCode {
             entry,
+            direct,
             resume: resume.into_boxed_slice(),
             by_pc: by_pc.into_boxed_slice(),
             size,
@@ -157,6 +253,11 @@ impl NativeCode {
 
     pub fn entry(&self) -> NativeEntry {
         self.entry
+    }
+
+    /// The direct entry for calls from native code, if any.
+    pub fn direct(&self) -> Option<usize> {
+        self.direct
     }
 
     /// Bytes of machine code.

@@ -153,6 +153,16 @@ pub trait Backend {
     fn global_get(&mut self, dst: u16, global: u32);
     fn global_set(&mut self, src: u16, global: u32);
 
+    /// The function's direct entry (see `gloam_interp::native`), placed before the code
+    /// of code index 0: zeroes the `locals` cells from `start` and writes `consts` to the
+    /// cells after them, as the executor does when it enters a frame.
+    fn direct_entry(&mut self, start: u32, locals: u32, consts: &[u64]);
+    /// A call of this module's defined function `def` with its frame at cell `base`: a
+    /// direct call when the callee has native code and the limits allow (the frame
+    /// record's continuation is `ret_pc`), else a step exit for the call at `pc`. The
+    /// compiler records the resume point `ret_pc` right after.
+    fn call_direct(&mut self, def: u32, base: u16, ret_pc: u32, pc: u32);
+
     /// Copies the `len` result cells at `start` to the frame base and returns.
     fn ret(&mut self, start: u16, len: u32);
     /// Hands the instruction at `pc` back to the executor (`STATUS_STEP`).
@@ -201,6 +211,8 @@ pub trait Backend {
 pub struct Assembled {
     /// The code; it runs at any address (16-byte aligned), its entry stub at offset 0.
     pub code: Vec<u8>,
+    /// Byte offset of the direct entry, if the backend made one.
+    pub direct: Option<usize>,
     /// `(code index, byte offset)` of every resume point.
     pub resume: Vec<(u32, usize)>,
 }

@@ -15,13 +15,15 @@ use crate::backend::{
     Addr, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
 };
 use crate::helpers::helper;
+use gloam_interp::Module;
 use gloam_interp::Trap;
 use gloam_interp::native::{is_operand_word, steppable};
 use gloam_interp::ops::Instr;
 use gloam_interp::translate::CompiledFunc;
 
-/// Compiles `func` with backend `b`, or says why not (`"unsupported: MNEMONIC"`).
-pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String> {
+/// Compiles `func` (a function of `module`) with backend `b`, or says why not
+/// (`"unsupported: MNEMONIC"`).
+pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> Result<(), String> {
     let code = &func.code;
     if !func.handlers.is_empty() {
         // The executor unwinds to handlers and lands on their labels in interpreted code.
@@ -56,6 +58,11 @@ pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String>
         labels[t.0 as usize].ok_or_else(|| "missing label".to_string())
     };
 
+    let locals_end = func.param_cells as usize + func.local_cells as usize + func.consts.len();
+    if locals_end > func.frame_size as usize {
+        return Err("malformed frame layout".into());
+    }
+    b.direct_entry(func.param_cells, func.local_cells, &func.consts);
     b.resume_point(0);
     let mut pc = 0usize;
     while pc < code.len() {
@@ -111,6 +118,14 @@ pub fn compile<B: Backend>(b: &mut B, func: &CompiledFunc) -> Result<(), String>
             }
             // Loop on-stack replacement: the interpreter enters native code here.
             Instr::LoopHeader {} => b.resume_point(at),
+            // Calls of the module's own functions may stay in native code.
+            Instr::Call { func, base } if func >= module.num_imported_funcs => {
+                while pc < code.len() && is_operand_word(&code[pc]) {
+                    pc += 1;
+                }
+                b.call_direct(func - module.num_imported_funcs, base.0, pc as u32, at);
+                b.resume_point(pc as u32);
+            }
             i if steppable(&i) => {
                 b.step(at);
                 // Resume after the operand words the executor's handler consumed.

@@ -36,8 +36,8 @@ pub const AVAILABLE: bool = cfg!(all(target_arch = "x86_64", unix));
 pub struct Jit;
 
 impl CodeGen for Jit {
-    fn compile(&self, _module: &Module, func: &CompiledFunc) -> Result<NativeCode, String> {
-        compile(func)
+    fn compile(&self, module: &Module, func: &CompiledFunc) -> Result<NativeCode, String> {
+        compile(module, func)
     }
 
     fn compile_all(
@@ -45,26 +45,27 @@ impl CodeGen for Jit {
         module: &Module,
         funcs: &[&CompiledFunc],
     ) -> Vec<Result<NativeCode, String>> {
-        compile_batch_on(funcs, module.compile_threads)
+        compile_batch_on(module, funcs, module.compile_threads)
     }
 }
 
-/// Compiles one function to native code, or says why it cannot.
-pub fn compile(func: &CompiledFunc) -> Result<NativeCode, String> {
-    compile_batch(&[func])
+/// Compiles one function of `module` to native code, or says why it cannot.
+pub fn compile(module: &Module, func: &CompiledFunc) -> Result<NativeCode, String> {
+    compile_batch(module, &[func])
         .pop()
         .unwrap_or_else(|| Err("no JIT backend for this target".into()))
 }
 
 /// Compiles `funcs` into shared executable mappings (each made executable once, W^X), one
 /// outcome per function in order.
-pub fn compile_batch(funcs: &[&CompiledFunc]) -> Vec<Result<NativeCode, String>> {
-    compile_batch_on(funcs, 1)
+pub fn compile_batch(module: &Module, funcs: &[&CompiledFunc]) -> Vec<Result<NativeCode, String>> {
+    compile_batch_on(module, funcs, 1)
 }
 
 /// [`compile_batch`], assembling on up to `threads` threads (linking stays on the calling
 /// thread, in order).
 pub fn compile_batch_on(
+    module: &Module,
     funcs: &[&CompiledFunc],
     threads: usize,
 ) -> Vec<Result<NativeCode, String>> {
@@ -78,7 +79,7 @@ pub fn compile_batch_on(
         let mut pending = Vec::new();
         let mut pending_bytes = 0;
         for window in funcs.chunks(WINDOW) {
-            for a in assemble_all(window, threads) {
+            for a in assemble_all(module, window, threads) {
                 pending_bytes += a.as_ref().map_or(0, |a| a.code.len());
                 pending.push(a);
                 if pending_bytes >= link::LINK_CHUNK {
@@ -92,7 +93,7 @@ pub fn compile_batch_on(
     }
     #[cfg(not(all(target_arch = "x86_64", unix)))]
     {
-        let _ = threads;
+        let _ = (module, threads);
         funcs
             .iter()
             .map(|_| Err("no JIT backend for this target".into()))
@@ -102,16 +103,17 @@ pub fn compile_batch_on(
 
 /// Assembles one function (not yet placed in executable memory).
 #[cfg(all(target_arch = "x86_64", unix))]
-fn assemble(func: &CompiledFunc) -> Result<backend::Assembled, String> {
+fn assemble(module: &Module, func: &CompiledFunc) -> Result<backend::Assembled, String> {
     use backend::Backend;
-    let mut b = isa::x64::X64::new(func.code.len());
-    compiler::compile(&mut b, func).and_then(|()| b.finish())
+    let mut b = isa::x64::X64::new(func.code.len(), func);
+    compiler::compile(&mut b, module, func).and_then(|()| b.finish())
 }
 
 /// Assembles `funcs`, in order, on up to `threads` threads (the calling one alone for a
 /// small batch).
 #[cfg(all(target_arch = "x86_64", unix))]
 fn assemble_all(
+    module: &Module,
     funcs: &[&CompiledFunc],
     threads: usize,
 ) -> Vec<Result<backend::Assembled, String>> {
@@ -119,7 +121,7 @@ fn assemble_all(
     const PARALLEL_MIN_INSTRS: usize = 4096;
     let instrs: usize = funcs.iter().map(|f| f.code.len()).sum();
     if threads <= 1 || funcs.len() < 2 || instrs < PARALLEL_MIN_INSTRS {
-        return funcs.iter().map(|f| assemble(f)).collect();
+        return funcs.iter().map(|f| assemble(module, f)).collect();
     }
     // Contiguous shares of about equal code size, one per thread.
     let share = instrs.div_ceil(threads);
@@ -138,7 +140,9 @@ fn assemble_all(
     std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
-            .map(|part| s.spawn(move || part.iter().map(|f| assemble(f)).collect::<Vec<_>>()))
+            .map(|part| {
+                s.spawn(move || part.iter().map(|f| assemble(module, f)).collect::<Vec<_>>())
+            })
             .collect();
         handles
             .into_iter()

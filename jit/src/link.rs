@@ -56,11 +56,15 @@ pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode,
             // frame base in rsi, status in eax; callee-saved registers restored by the
             // one epilogue); the code is position-independent, so it runs there.
             let entry: NativeEntry = unsafe { std::mem::transmute(base as *const u8) };
+            let direct = a.direct.map(|off| base + off);
             // SAFETY: the resume offsets were recorded at instruction boundaries where the
-            // frame cells hold the interpreter's state for that code index; they are
-            // relative to the function's start `base`, and the `Arc` owner keeps the
-            // mapping alive as long as the `NativeCode`.
-            Ok(unsafe { NativeCode::new(entry, resume, a.code.len(), Box::new(buf.clone())) })
+            // frame cells hold the interpreter's state for that code index; the direct
+            // entry offset was recorded where the backend emitted its direct-entry
+            // prologue; both are relative to the function's start `base`, and the `Arc`
+            // owner keeps the mapping alive as long as the `NativeCode`.
+            Ok(unsafe {
+                NativeCode::new(entry, direct, resume, a.code.len(), Box::new(buf.clone()))
+            })
         })
         .collect()
 }

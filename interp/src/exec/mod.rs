@@ -74,12 +74,17 @@ enum Callee {
 }
 
 /// A suspended caller: where to continue when the callee returns.
+///
+/// `repr(C)`: native code pushes these records itself on a direct call (see
+/// `crate::native::offsets`).
 #[derive(Copy, Clone, Debug)]
+#[repr(C)]
 pub struct Frame {
-    func: *const CompiledFunc,
-    pc: u32,
-    base: usize,
-    inst: u32,
+    pub(crate) func: *const CompiledFunc,
+    /// Absolute index of the frame's first cell in `StoreInner::stack`.
+    pub(crate) base: usize,
+    pub(crate) pc: u32,
+    pub(crate) inst: u32,
 }
 
 impl Frame {

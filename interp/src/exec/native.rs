@@ -67,7 +67,7 @@ impl Executor<'_> {
         {
             // SAFETY: as above, for the current instance's module.
             let module = unsafe { &*self.module };
-            f.jit.compile_with(|| cg.compile(module, f));
+            module.install_native(f, || cg.compile(module, f));
         }
         if self.jit.driving || f.jit.native().is_none() {
             return Ok(());
@@ -91,7 +91,7 @@ impl Executor<'_> {
         {
             // SAFETY: as above, for the current instance's module.
             let module = unsafe { &*self.module };
-            f.jit.compile_with(|| cg.compile(module, f));
+            module.install_native(f, || cg.compile(module, f));
         }
         let header = self.pc - 1;
         match f.jit.native() {
@@ -147,6 +147,21 @@ impl Executor<'_> {
             vm.mem_len = self.mem_len as u64;
             vm.globals = self.store.globals.as_mut_ptr();
             vm.inst_globals = self.store.instances[self.inst as usize].globals.as_ptr();
+            // Direct calls push frame records in place, within the vector's capacity and
+            // the depth limit; GC stress wants every call to reach the executor.
+            let frames = &mut self.store.frames;
+            vm.frames = frames.as_mut_ptr();
+            vm.frames_len = frames.len();
+            vm.frames_limit = if self.gc_stress {
+                0
+            } else {
+                frames.capacity().min(self.max_depth)
+            };
+            let stack = self.store.stack.as_mut_ptr_range();
+            (vm.stack, vm.stack_end) = (stack.start, stack.end);
+            // SAFETY: `module` is the current instance's module, kept alive by the store.
+            vm.direct = unsafe { &*self.module }.direct_table();
+            vm.inst = self.inst;
             // SAFETY: `native` was compiled from `f`, whose frame is the current one:
             // `regs` points at its base with `frame_size` cells in bounds (checked on
             // entry), `resume` is a start address for code index `pc`, and the `VmCtx`
@@ -155,7 +170,23 @@ impl Executor<'_> {
             // calls back into the engine), and the engine's epoch counter, which other
             // threads only bump atomically (native code reads it with one aligned load).
             let status = unsafe { (native.entry())(&mut self.jit.vm, self.regs) };
-            let at = self.jit.vm.exit_pc;
+            let vm = &self.jit.vm;
+            let at = vm.exit_pc;
+            // SAFETY: native code only pushed and popped frame records within the
+            // capacity, each initialized before its push counted (`frames_len` never
+            // exceeds `frames_limit`, which is at most the capacity); `Frame` is `Copy`.
+            unsafe { self.store.frames.set_len(vm.frames_len) };
+            if status != STATUS_RETURN {
+                // The exit came from the innermost frame, which direct calls may have
+                // entered: continue there.
+                self.func = vm.exit_func;
+                self.code = self.func().units();
+                // SAFETY: `exit_regs` is the base of a frame inside the value stack (native
+                // code enters frames only below `stack_end`), which has not moved.
+                let cells = unsafe { vm.exit_regs.offset_from(self.store.stack.as_ptr()) };
+                self.base = cells as usize;
+                self.regs = vm.exit_regs;
+            }
             match status {
                 STATUS_RETURN => self.ret()?,
                 STATUS_STEP => {

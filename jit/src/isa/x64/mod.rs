@@ -1,11 +1,15 @@
 //! The x86-64 backend (System V calling convention).
 //!
 //! Pinned registers while native code runs: `r15` = the `VmCtx`, `r12` = the frame base
-//! (cell `n` is `[r12 + 8n]`), `r13` = memory 0's base, `r14` = its length. `rax`, `rcx`
-//! and `rdx` are scratch. The entry stub saves the callee-saved registers it pins, loads
-//! them from its arguments and the `VmCtx`, and jumps to `VmCtx::resume`; every exit
-//! (return, step, trap) leaves through one epilogue with the status in `eax`. Trap paths
-//! are out of line, after the function body.
+//! (cell `n` is `[r12 + 8n]`), `r13` = memory 0's base, `r14` = its length. `rax`, `rcx`,
+//! `rdx` and `rdi` are scratch. The entry stub saves the callee-saved registers it pins,
+//! loads them from its arguments and the `VmCtx`, records its stack pointer in
+//! `VmCtx::entry_sp` and calls `VmCtx::resume`: a function body always runs as a callee
+//! (with `rsp` 16-byte aligned), and returns with `ret`, to the stub (which returns
+//! `STATUS_RETURN`) or to a native caller's direct call. A step or trap exit writes its
+//! function and frame to the `VmCtx`, drops the host stack back to `entry_sp` (nested
+//! direct calls included) and leaves through the stub's epilogue with the status in
+//! `eax`. Trap paths are out of line, after the function body.
 
 use crate::backend::{
     Addr, Assembled, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
@@ -14,7 +18,8 @@ use crate::helpers::Helper;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler, dynasm};
 use gloam_interp::Trap;
-use gloam_interp::native::{STATUS_RETURN, STATUS_STEP, STATUS_TRAP, offsets, trap_code};
+use gloam_interp::native::{STATUS_STEP, STATUS_TRAP, offsets, trap_code};
+use gloam_interp::translate::CompiledFunc;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +34,10 @@ macro_rules! asm {
 fn cell(c: u16) -> i32 {
     c as i32 * 8
 }
+
+/// Host stack that nested direct calls may use below the entry stub's: past it, a call
+/// takes a step exit, which starts the callee on a fresh native stack.
+const DIRECT_STACK_BUDGET: i32 = 64 << 10;
 
 pub struct X64 {
     /// Assembles into a plain vector: the code is position-independent (relative jumps
@@ -49,11 +58,14 @@ pub struct X64 {
     /// reloading it (cells are still always written). Valid only in straight-line code:
     /// every label and resume point, and every method that does not maintain it, drops it.
     rax: Option<u16>,
+    /// The function being compiled (written to frame records and `VmCtx::exit_func`).
+    func: *const CompiledFunc,
+    direct: Option<AssemblyOffset>,
 }
 
 impl X64 {
-    /// A backend for a function of about `code_len` bytecode instructions.
-    pub fn new(code_len: usize) -> X64 {
+    /// A backend for `func`, of about `code_len` bytecode instructions.
+    pub fn new(code_len: usize, func: *const CompiledFunc) -> X64 {
         let mut ops = VecAssembler::new_with_capacity(0, 64 + code_len * 12, 0, 0, 0, 0, 0);
         let exit = ops.new_dynamic_label();
         let (mem, mem_len, resume) = (
@@ -62,7 +74,8 @@ impl X64 {
             offsets::RESUME as i32,
         );
         // Entry: rdi = VmCtx, rsi = frame base. Five pushes after the return address keep
-        // rsp 16-byte aligned.
+        // rsp 16-byte aligned; 8 more bytes and the call's return address keep it so in
+        // the body.
         asm!(ops
             ; push rbp
             ; mov rbp, rsp
@@ -74,7 +87,20 @@ impl X64 {
             ; mov r12, rsi
             ; mov r13, QWORD [r15 + mem]
             ; mov r14, QWORD [r15 + mem_len]
-            ; jmp QWORD [r15 + resume]
+            ; sub rsp, 8
+            ; mov QWORD [r15 + offsets::ENTRY_SP as i32], rsp
+            ; lea rax, [rsp - DIRECT_STACK_BUDGET]
+            ; mov QWORD [r15 + offsets::SP_LIMIT as i32], rax
+            ; call QWORD [r15 + resume]
+            // The body returned: STATUS_RETURN (0).
+            ; xor eax, eax
+            ; add rsp, 8
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbp
+            ; ret
         );
         X64 {
             ops,
@@ -84,6 +110,8 @@ impl X64 {
             refunds: Vec::new(),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
             rax: None,
+            func,
+            direct: None,
         }
     }
 
@@ -625,7 +653,93 @@ impl Backend for X64 {
                 );
             }
         }
-        asm!(self.ops ; mov eax, STATUS_RETURN as i32 ; jmp =>self.exit);
+        // To the entry stub, or to a direct caller.
+        asm!(self.ops ; ret);
+    }
+
+    fn direct_entry(&mut self, start: u32, locals: u32, consts: &[u64]) {
+        self.rax = None;
+        self.direct = Some(self.ops.offset());
+        let first = start as i32 * 8;
+        if locals <= 16 {
+            for i in 0..locals as i32 {
+                asm!(self.ops ; mov QWORD [r12 + first + 8 * i], 0);
+            }
+        } else {
+            // `rdi` and `rcx` are scratch here: nothing is live at a function's start.
+            asm!(self.ops
+                ; xor eax, eax
+                ; lea rdi, [r12 + first]
+                ; mov ecx, locals as i32
+                ; rep stosq
+            );
+        }
+        let consts_at = first + 8 * locals as i32;
+        for (i, &c) in consts.iter().enumerate() {
+            let d = consts_at + 8 * i as i32;
+            let v = c as i64;
+            if v == v as i32 as i64 {
+                asm!(self.ops ; mov QWORD [r12 + d], v as i32);
+            } else {
+                asm!(self.ops ; mov rax, QWORD v ; mov QWORD [r12 + d], rax);
+            }
+        }
+    }
+
+    fn call_direct(&mut self, def: u32, base: u16, ret_pc: u32, pc: u32) {
+        self.rax = None;
+        let slot = def as usize * offsets::DIRECT_SIZE;
+        if slot > (i32::MAX as usize) - offsets::DIRECT_SIZE {
+            return self.step(pc);
+        }
+        // Every check that fails hands the call to the executor.
+        let slow = self.ops.new_dynamic_label();
+        self.traps.push((slow, STATUS_STEP, pc));
+        let (addr, size) = (
+            (slot + offsets::DIRECT_ADDR) as i32,
+            (slot + offsets::DIRECT_FRAME_SIZE) as i32,
+        );
+        let b = cell(base);
+        asm!(self.ops
+            // The callee's direct entry, 0 while it has no native code.
+            ; mov rax, QWORD [r15 + offsets::DIRECT as i32]
+            ; mov rcx, QWORD [rax + addr]
+            ; test rcx, rcx
+            ; jz =>slow
+            // Its frame must fit in the value stack.
+            ; mov rax, QWORD [rax + size]
+            ; lea rax, [r12 + rax * 8 + b]
+            ; cmp rax, QWORD [r15 + offsets::STACK_END as i32]
+            ; ja =>slow
+            // A frame record must fit in the frame vector (and the depth limit), and the
+            // call on the host stack budget.
+            ; mov rdx, QWORD [r15 + offsets::FRAMES_LEN as i32]
+            ; cmp rdx, QWORD [r15 + offsets::FRAMES_LIMIT as i32]
+            ; jae =>slow
+            ; cmp rsp, QWORD [r15 + offsets::SP_LIMIT as i32]
+            ; jb =>slow
+            // Push the record the executor would: this function, its frame base (a cell
+            // index into the value stack), the continuation and the instance.
+            ; imul rax, rdx, offsets::FRAME_SIZE as i32
+            ; add rax, QWORD [r15 + offsets::FRAMES as i32]
+            ; mov rdi, QWORD self.func as i64
+            ; mov QWORD [rax + offsets::FRAME_FUNC as i32], rdi
+            ; mov rdi, r12
+            ; sub rdi, QWORD [r15 + offsets::STACK as i32]
+            ; shr rdi, 3
+            ; mov QWORD [rax + offsets::FRAME_BASE as i32], rdi
+            ; mov DWORD [rax + offsets::FRAME_PC as i32], ret_pc as i32
+            ; mov edi, DWORD [r15 + offsets::INST as i32]
+            ; mov DWORD [rax + offsets::FRAME_INST as i32], edi
+            ; inc rdx
+            ; mov QWORD [r15 + offsets::FRAMES_LEN as i32], rdx
+            // Call with the callee's frame base; the push keeps rsp aligned.
+            ; push r12
+            ; lea r12, [r12 + b]
+            ; call rcx
+            ; pop r12
+            ; dec QWORD [r15 + offsets::FRAMES_LEN as i32]
+        );
     }
 
     fn step(&mut self, pc: u32) {
@@ -810,8 +924,15 @@ impl Backend for X64 {
             }
             asm!(self.ops ; jmp =>self.exit);
         }
+        // A step or trap exit, from any depth of direct calls: say where, drop the host
+        // stack to the entry stub's, and leave through its epilogue.
         asm!(self.ops
             ; =>self.exit
+            ; mov rcx, QWORD self.func as i64
+            ; mov QWORD [r15 + offsets::EXIT_FUNC as i32], rcx
+            ; mov QWORD [r15 + offsets::EXIT_REGS as i32], r12
+            ; mov rsp, QWORD [r15 + offsets::ENTRY_SP as i32]
+            ; add rsp, 8
             ; pop r15
             ; pop r14
             ; pop r13
@@ -819,12 +940,21 @@ impl Backend for X64 {
             ; pop rbp
             ; ret
         );
-        let X64 { ops, resume, .. } = self;
+        let X64 {
+            ops,
+            resume,
+            direct,
+            ..
+        } = self;
         let code = ops
             .finalize()
             .map_err(|_| "failed to assemble native code".to_string())?;
         let resume = resume.into_iter().map(|(pc, off)| (pc, off.0)).collect();
-        Ok(Assembled { code, resume })
+        Ok(Assembled {
+            code,
+            direct: direct.map(|d| d.0),
+            resume,
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use gloam_interp::{Trap, VMLimits};
 
 /// Assembles and links the code `emit` produces.
 fn build(emit: impl FnOnce(&mut X64)) -> NativeCode {
-    let mut b = X64::new(8);
+    let mut b = X64::new(8, std::ptr::null());
     emit(&mut b);
     let assembled = b.finish().unwrap();
     crate::link::link(vec![Ok(assembled)])
