@@ -62,6 +62,8 @@ pub use gloam_interp::{
     ExternType, FrameInfo, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType,
     TableType, Trap, ValType, WasmBacktrace,
 };
+#[cfg(feature = "jit")]
+pub use gloam_jit::Listing as JitListing;
 pub use instance::{Export, Instance};
 pub use linker::Linker;
 pub use module::{ExportType, ImportType, JitOutcome, Module};

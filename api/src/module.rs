@@ -123,6 +123,22 @@ impl Module {
     pub fn core(&self) -> &gloam_interp::Module {
         &self.inner
     }
+
+    /// The machine code the JIT makes for function `func_index` (imports included), with
+    /// where each bytecode instruction's code starts: what `gloam disas --jit` prints.
+    /// Compiles a fresh copy (nothing runs it). Errors for an imported function, one the
+    /// JIT cannot compile (saying why), or a build without a JIT backend.
+    #[cfg(feature = "jit")]
+    pub fn jit_listing(&self, func_index: u32) -> Result<gloam_jit::Listing> {
+        let m = &*self.inner;
+        let def = func_index
+            .checked_sub(m.num_imported_funcs)
+            .ok_or_else(|| anyhow!("function {func_index} is imported"))?;
+        let f = m
+            .code(def)
+            .map_err(|e| anyhow!("function {func_index}: {e}"))?;
+        gloam_jit::listing(m, f).map_err(|e| anyhow!("function {func_index}: {e}"))
+    }
 }
 
 /// How the JIT handled one function (see [`Module::jit_compile_all`]).

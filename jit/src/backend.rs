@@ -123,6 +123,17 @@ pub enum FloatCond {
 pub trait Backend {
     type Label: Copy;
 
+    /// Keeps the cells of `ranked` (hottest first; `true` for a float cell) in registers
+    /// for the whole function, as many as the backend has registers for; called before
+    /// anything is emitted. However a backend does it, the frame cells must stay the
+    /// interpreter's view of the frame at every exit, and the registers must be loaded
+    /// again wherever code other than the function's own may have changed the frame.
+    fn pin_cells(&mut self, ranked: &[(u16, bool)]);
+
+    /// Marks where the code of code index `pc` starts (for listings; a backend may ignore
+    /// it).
+    fn mark(&mut self, _pc: u32) {}
+
     fn new_label(&mut self) -> Self::Label;
     /// Places `label` at the current position.
     fn bind(&mut self, label: Self::Label);
@@ -213,6 +224,9 @@ pub struct Assembled {
     pub code: Vec<u8>,
     /// Byte offset of the direct entry, if the backend made one.
     pub direct: Option<usize>,
+    /// `(code index, byte offset)` where each instruction's code starts, when the backend
+    /// was asked for a listing (else empty).
+    pub marks: Vec<(u32, usize)>,
     /// `(code index, byte offset)` of every resume point.
     pub resume: Vec<(u32, usize)>,
 }

@@ -18,7 +18,7 @@ use crate::helpers::helper;
 use gloam_interp::Module;
 use gloam_interp::Trap;
 use gloam_interp::native::{is_operand_word, steppable};
-use gloam_interp::ops::Instr;
+use gloam_interp::ops::{CellVisitor, Instr};
 use gloam_interp::translate::CompiledFunc;
 
 /// Compiles `func` (a function of `module`) with backend `b`, or says why not
@@ -32,8 +32,9 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
     if code.len() >= u32::MAX as usize {
         return Err("function too large".into());
     }
-    // Labels for every branch target.
+    // Labels for every branch target; loops (backward branches) for pinning.
     let mut labels: Vec<Option<B::Label>> = vec![None; code.len()];
+    let mut loops = Vec::new();
     for (pc, instr) in code.iter().enumerate() {
         if let Instr::BrTable { len, .. } = instr {
             // `br_table` jumps to one of the `len + 1` instructions that follow it (usually
@@ -46,6 +47,9 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
             }
         }
         if let Some(t) = branch_target(instr) {
+            if t.0 as usize <= pc {
+                loops.push((t.0 as usize, pc));
+            }
             let slot = labels
                 .get_mut(t.0 as usize)
                 .ok_or_else(|| format!("branch target {} out of range", t.0))?;
@@ -62,6 +66,9 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
     if locals_end > func.frame_size as usize {
         return Err("malformed frame layout".into());
     }
+    if !loops.is_empty() {
+        b.pin_cells(&rank_cells(func, &loops));
+    }
     b.direct_entry(func.param_cells, func.local_cells, &func.consts);
     b.resume_point(0);
     let mut pc = 0usize;
@@ -71,6 +78,7 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
         if let Some(l) = labels[pc] {
             b.bind(l);
         }
+        b.mark(at);
         pc += 1;
         if is_operand_word(&instr) {
             continue;
@@ -138,6 +146,108 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
         }
     }
     Ok(())
+}
+
+/// The cells worth keeping in registers, hottest first, each with whether it holds
+/// floats: the cells used inside `loops` (`(head, back edge)` code ranges), weighted by
+/// loop depth.
+fn rank_cells(func: &CompiledFunc, loops: &[(usize, usize)]) -> Vec<(u16, bool)> {
+    let code = &func.code;
+    // Loop depth at each instruction, from +1/-1 marks at loop starts and ends.
+    let mut marks = vec![0i32; code.len() + 1];
+    for &(head, end) in loops {
+        marks[head] += 1;
+        marks[end + 1] -= 1;
+    }
+    // Per cell: (integer weight, float weight).
+    let mut weights = vec![(0u64, 0u64); func.frame_size as usize];
+    let mut depth = 0i32;
+    for (pc, instr) in code.iter().enumerate() {
+        depth += marks[pc];
+        if depth <= 0 || is_operand_word(instr) {
+            continue;
+        }
+        let w = 1u64 << (3 * depth.min(5));
+        let floats = float_operands(instr);
+        let mut copy = *instr;
+        copy.visit_operands(&mut CellVisitor(|c: &mut u16| {
+            if let Some(slot) = weights.get_mut(*c as usize) {
+                if floats.contains(&Some(*c)) {
+                    slot.1 += w;
+                } else {
+                    slot.0 += w;
+                }
+            }
+        }));
+    }
+    let mut ranked: Vec<(u64, u16, bool)> = weights
+        .iter()
+        .enumerate()
+        // Used at least twice in a loop.
+        .filter(|(_, (i, f))| i + f >= 16)
+        .map(|(c, &(i, f))| (i + f, c as u16, f > i))
+        .collect();
+    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.into_iter().map(|(_, c, f)| (c, f)).collect()
+}
+
+/// The cells of `instr` that hold floats (most float operations; the rest count as
+/// integer cells, which only costs speed if wrong).
+fn float_operands(instr: &Instr) -> [Option<u16>; 3] {
+    use Instr::*;
+    match *instr {
+        F32Add { dst, a, b }
+        | F32Sub { dst, a, b }
+        | F32Mul { dst, a, b }
+        | F32Div { dst, a, b }
+        | F64Add { dst, a, b }
+        | F64Sub { dst, a, b }
+        | F64Mul { dst, a, b }
+        | F64Div { dst, a, b }
+        | F32Min { dst, a, b }
+        | F32Max { dst, a, b }
+        | F64Min { dst, a, b }
+        | F64Max { dst, a, b }
+        | F32Copysign { dst, a, b }
+        | F64Copysign { dst, a, b } => [Some(dst.0), Some(a.0), Some(b.0)],
+        F32Eq { a, b, .. }
+        | F32Ne { a, b, .. }
+        | F32Lt { a, b, .. }
+        | F32Gt { a, b, .. }
+        | F32Le { a, b, .. }
+        | F32Ge { a, b, .. }
+        | F64Eq { a, b, .. }
+        | F64Ne { a, b, .. }
+        | F64Lt { a, b, .. }
+        | F64Gt { a, b, .. }
+        | F64Le { a, b, .. }
+        | F64Ge { a, b, .. } => [Some(a.0), Some(b.0), None],
+        F32Sqrt { dst, src }
+        | F64Sqrt { dst, src }
+        | F32Abs { dst, src }
+        | F64Abs { dst, src }
+        | F32Neg { dst, src }
+        | F64Neg { dst, src }
+        | F32DemoteF64 { dst, src }
+        | F64PromoteF32 { dst, src } => [Some(dst.0), Some(src.0), None],
+        F32ConvertI32S { dst, .. }
+        | F32ConvertI32U { dst, .. }
+        | F32ConvertI64S { dst, .. }
+        | F32ConvertI64U { dst, .. }
+        | F64ConvertI32S { dst, .. }
+        | F64ConvertI32U { dst, .. }
+        | F64ConvertI64S { dst, .. }
+        | F64ConvertI64U { dst, .. }
+        | F32Load { dst, .. }
+        | F32LoadAdd { dst, .. }
+        | F64Load { dst, .. }
+        | F64LoadAdd { dst, .. } => [Some(dst.0), None, None],
+        F32Store { val, .. }
+        | F32StoreAdd { val, .. }
+        | F64Store { val, .. }
+        | F64StoreAdd { val, .. } => [Some(val.0), None, None],
+        _ => [None; 3],
+    }
 }
 
 /// The branch target of `instr`, if it has one: the same as `Instr::target`, without its

@@ -101,6 +101,40 @@ pub fn compile_batch_on(
     }
 }
 
+/// One function's machine code as the JIT would place it, for disassembly: the code
+/// (position-independent; the entry stub at offset 0) and where each bytecode
+/// instruction's code starts.
+#[derive(Debug)]
+pub struct Listing {
+    pub code: Vec<u8>,
+    /// `(code index, byte offset)`, in code order; code index `u32::MAX` marks where the
+    /// out-of-line paths (traps, exits, resume entries) start.
+    pub marks: Vec<(u32, usize)>,
+    /// Byte offset of the direct entry (see `gloam_interp::native`).
+    pub direct: Option<usize>,
+}
+
+/// Compiles `func` of `module` for a listing (nothing is made executable).
+pub fn listing(module: &Module, func: &CompiledFunc) -> Result<Listing, String> {
+    #[cfg(all(target_arch = "x86_64", unix))]
+    {
+        use backend::Backend;
+        let mut b = isa::x64::X64::new(func.code.len(), func).with_listing();
+        compiler::compile(&mut b, module, func)?;
+        let a = b.finish()?;
+        Ok(Listing {
+            code: a.code,
+            marks: a.marks,
+            direct: a.direct,
+        })
+    }
+    #[cfg(not(all(target_arch = "x86_64", unix)))]
+    {
+        let _ = (module, func);
+        Err("no JIT backend for this target".into())
+    }
+}
+
 /// Assembles one function (not yet placed in executable memory).
 #[cfg(all(target_arch = "x86_64", unix))]
 fn assemble(module: &Module, func: &CompiledFunc) -> Result<backend::Assembled, String> {

@@ -722,3 +722,29 @@ fn fuel_and_epochs_agree_across_tiers() {
     assert!(r.iter().any(|l| l.contains("OutOfFuel")), "{r:?}");
     assert!(!r.last().unwrap().ends_with("epoch stops 0"), "{r:?}");
 }
+
+/// `Module::jit_listing` (what `gloam disas --jit --func` prints): the machine code with
+/// the start of every instruction's code, in order, then the out-of-line paths.
+#[test]
+fn listing_maps_each_instruction_to_its_machine_code() {
+    if !Config::jit_available() {
+        return;
+    }
+    let engine = engine(Some(0));
+    let module = Module::new(&engine, INT_MODULE).unwrap();
+    // `fill`: a loop with loads and stores (function 4; the module imports nothing).
+    let listing = module.jit_listing(4).unwrap();
+    let core = module.core();
+    let code = &core.code(4).unwrap().code;
+    let pcs: Vec<u32> = listing.marks.iter().map(|m| m.0).collect();
+    let want: Vec<u32> = (0..code.len() as u32).chain([u32::MAX]).collect();
+    assert_eq!(pcs, want);
+    let offsets: Vec<usize> = listing.marks.iter().map(|m| m.1).collect();
+    assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
+    assert!(*offsets.last().unwrap() < listing.code.len());
+    // The entry stub comes first, then the direct entry, then the body.
+    let direct = listing.direct.expect("a direct entry");
+    assert!(0 < direct && direct <= offsets[0]);
+    // An imported function or one out of range has no listing.
+    assert!(module.jit_listing(99).is_err());
+}

@@ -603,8 +603,18 @@ fn disas(args: &[String]) -> Result<ExitCode> {
                 catches.join(", ")
             );
         }
-        for (pc, instr) in code.code.iter().enumerate() {
-            out!("  {pc:>5}: {instr}");
+        let listing = if jit && only.is_some() {
+            jit_listing(&module, index)
+        } else {
+            None
+        };
+        match &listing {
+            None => {
+                for (pc, instr) in code.code.iter().enumerate() {
+                    out!("  {pc:>5}: {instr}");
+                }
+            }
+            Some(l) => print_with_machine_code(&code.code, l),
         }
         out!();
     }
@@ -706,4 +716,54 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The JIT's listing of function `index`, for `disas --jit --func`; `None` without a JIT.
+#[cfg(feature = "jit")]
+fn jit_listing(module: &Module, index: u32) -> Option<gloam::JitListing> {
+    module.jit_listing(index).ok()
+}
+
+#[cfg(not(feature = "jit"))]
+fn jit_listing(_module: &Module, _index: u32) -> Option<()> {
+    None
+}
+
+/// Prints the bytecode with each instruction's machine code under it (Intel syntax,
+/// offsets from the function's start), then the entry and the out-of-line paths.
+#[cfg(feature = "jit")]
+fn print_with_machine_code(code: &[gloam_interp::ops::Instr], l: &gloam::JitListing) {
+    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+    let disassemble = |from: usize, to: usize| {
+        let bytes = &l.code[from..to];
+        let mut decoder = Decoder::with_ip(64, bytes, from as u64, DecoderOptions::NONE);
+        let mut formatter = IntelFormatter::new();
+        let mut text = String::new();
+        for ins in &mut decoder {
+            text.clear();
+            formatter.format(&ins, &mut text);
+            out!("         {:6x}  {text}", ins.ip());
+        }
+    };
+    let first = l.marks.first().map_or(l.code.len(), |m| m.1);
+    out!(
+        "         ; entry stub (offset 0), direct entry at {:?}",
+        l.direct
+    );
+    disassemble(0, first);
+    for (i, &(pc, start)) in l.marks.iter().enumerate() {
+        match code.get(pc as usize) {
+            Some(instr) => out!("  {pc:>5}: {instr}"),
+            None => out!("         ; out of line: traps, exits, resume entries"),
+        }
+        let end = l.marks.get(i + 1).map_or(l.code.len(), |m| m.1);
+        disassemble(start, end);
+    }
+}
+
+#[cfg(not(feature = "jit"))]
+fn print_with_machine_code(code: &[gloam_interp::ops::Instr], _l: &()) {
+    for (pc, instr) in code.iter().enumerate() {
+        out!("  {pc:>5}: {instr}");
+    }
 }

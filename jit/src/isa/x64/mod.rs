@@ -11,6 +11,9 @@
 //! direct calls included) and leaves through the stub's epilogue with the status in
 //! `eax`. Trap paths are out of line, after the function body.
 
+// dynasm expands a dynamic register (`Rq(r)`) to an `.into()` of its number.
+#![allow(clippy::useless_conversion)]
+
 use crate::backend::{
     Addr, Assembled, Backend, Cond, DivOp, FloatCond, FloatOp, IntOp, IntUnOp, Load, Rhs, Width,
 };
@@ -29,6 +32,9 @@ macro_rules! asm {
         dynasm!($ops ; .arch x64 ; $($t)*)
     };
 }
+
+mod pins;
+use pins::Pin;
 
 /// The byte offset of frame cell `c` from the frame base.
 fn cell(c: u16) -> i32 {
@@ -61,6 +67,14 @@ pub struct X64 {
     /// The function being compiled (written to frame records and `VmCtx::exit_func`).
     func: *const CompiledFunc,
     direct: Option<AssemblyOffset>,
+    /// Pinned cells (see `pins`): the register of each cell, and the list of them.
+    pins: Vec<Option<Pin>>,
+    pinned: Vec<(u16, Pin)>,
+    /// Resume points whose entry reloads the pinned cells out of line: `(pc, label)` of
+    /// the place in the body the reload jumps back to.
+    resume_stubs: Vec<(u32, DynamicLabel)>,
+    /// Where each instruction's code starts, when a listing was asked for.
+    marks: Option<Vec<(u32, AssemblyOffset)>>,
 }
 
 impl X64 {
@@ -73,9 +87,9 @@ impl X64 {
             offsets::MEM_LEN as i32,
             offsets::RESUME as i32,
         );
-        // Entry: rdi = VmCtx, rsi = frame base. Five pushes after the return address keep
-        // rsp 16-byte aligned; 8 more bytes and the call's return address keep it so in
-        // the body.
+        // Entry: rdi = VmCtx, rsi = frame base. Six pushes after the return address, and
+        // the call's, keep rsp 16-byte aligned in the body. `rbx` and `rbp` may hold
+        // pinned cells there.
         asm!(ops
             ; push rbp
             ; mov rbp, rsp
@@ -87,14 +101,14 @@ impl X64 {
             ; mov r12, rsi
             ; mov r13, QWORD [r15 + mem]
             ; mov r14, QWORD [r15 + mem_len]
-            ; sub rsp, 8
+            ; push rbx
             ; mov QWORD [r15 + offsets::ENTRY_SP as i32], rsp
             ; lea rax, [rsp - DIRECT_STACK_BUDGET]
             ; mov QWORD [r15 + offsets::SP_LIMIT as i32], rax
             ; call QWORD [r15 + resume]
             // The body returned: STATUS_RETURN (0).
             ; xor eax, eax
-            ; add rsp, 8
+            ; pop rbx
             ; pop r15
             ; pop r14
             ; pop r13
@@ -112,7 +126,17 @@ impl X64 {
             rax: None,
             func,
             direct: None,
+            pins: Vec::new(),
+            pinned: Vec::new(),
+            resume_stubs: Vec::new(),
+            marks: None,
         }
+    }
+
+    /// Asks for the start of every instruction's code in [`Assembled::marks`].
+    pub fn with_listing(mut self) -> X64 {
+        self.marks = Some(Vec::new());
+        self
     }
 
     /// A label for an out-of-line exit with `trap` at `pc`.
@@ -126,6 +150,19 @@ impl X64 {
     /// and `W32` users read only `eax`.
     fn load_a(&mut self, w: Width, a: u16) {
         if self.rax == Some(a) {
+            return;
+        }
+        if let Some(r) = self.gpr(a) {
+            match w {
+                Width::W32 => {
+                    asm!(self.ops ; mov eax, Rd(r));
+                    self.rax = None;
+                }
+                Width::W64 => {
+                    asm!(self.ops ; mov rax, Rq(r));
+                    self.rax = Some(a);
+                }
+            }
             return;
         }
         let c = cell(a);
@@ -146,8 +183,22 @@ impl X64 {
     fn store_xmm0(&mut self, w: Width, dst: u16) {
         let d = cell(dst);
         match w {
-            Width::W32 => asm!(self.ops ; movd eax, xmm0 ; mov QWORD [r12 + d], rax),
-            Width::W64 => asm!(self.ops ; movq QWORD [r12 + d], xmm0),
+            Width::W32 => {
+                asm!(self.ops ; movd eax, xmm0 ; mov QWORD [r12 + d], rax);
+                match self.pin_of(dst) {
+                    Some(Pin::Xmm(r)) => asm!(self.ops ; movd Rx(r), eax),
+                    Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), rax),
+                    None => {}
+                }
+            }
+            Width::W64 => {
+                asm!(self.ops ; movq QWORD [r12 + d], xmm0);
+                match self.pin_of(dst) {
+                    Some(Pin::Xmm(r)) => asm!(self.ops ; movaps Rx(r), xmm0),
+                    Some(Pin::Gpr(r)) => asm!(self.ops ; movq Rq(r), xmm0),
+                    None => {}
+                }
+            }
         }
     }
 
@@ -155,6 +206,7 @@ impl X64 {
     fn store_rax(&mut self, dst: u16) {
         let d = cell(dst);
         asm!(self.ops ; mov QWORD [r12 + d], rax);
+        self.write_pin_from_rax(dst);
         self.rax = Some(dst);
     }
 
@@ -193,6 +245,15 @@ impl X64 {
 
     /// `cmp rax/eax, b` at width `w`.
     fn cmp_rhs(&mut self, w: Width, b: Rhs) {
+        if let Rhs::Cell(c) = b
+            && let Some(r) = self.gpr(c)
+        {
+            match w {
+                Width::W32 => asm!(self.ops ; cmp eax, Rd(r)),
+                Width::W64 => asm!(self.ops ; cmp rax, Rq(r)),
+            }
+            return;
+        }
         match (w, b) {
             (Width::W32, Rhs::Cell(b)) => asm!(self.ops ; cmp eax, DWORD [r12 + cell(b)]),
             (Width::W64, Rhs::Cell(b)) => asm!(self.ops ; cmp rax, QWORD [r12 + cell(b)]),
@@ -245,6 +306,8 @@ impl X64 {
         let offset = addr.offset;
         if cached == Some(addr.base) {
             asm!(self.ops ; mov eax, eax);
+        } else if let Some(r) = self.gpr(addr.base) {
+            asm!(self.ops ; mov eax, Rd(r));
         } else {
             asm!(self.ops ; mov eax, DWORD [r12 + cell(addr.base)]);
         }
@@ -271,6 +334,12 @@ impl X64 {
 impl Backend for X64 {
     type Label = DynamicLabel;
 
+    fn mark(&mut self, pc: u32) {
+        if let Some(marks) = &mut self.marks {
+            marks.push((pc, self.ops.offset()));
+        }
+    }
+
     fn new_label(&mut self) -> DynamicLabel {
         self.ops.new_dynamic_label()
     }
@@ -282,13 +351,26 @@ impl Backend for X64 {
 
     fn resume_point(&mut self, pc: u32) {
         self.rax = None;
-        let at = self.ops.offset();
-        self.resume.push((pc, at));
+        if self.pinned.is_empty() {
+            let at = self.ops.offset();
+            self.resume.push((pc, at));
+        } else {
+            // Entered from the executor through an out-of-line reload of the pinned cells
+            // (code falling through here needs none).
+            let back = self.ops.new_dynamic_label();
+            asm!(self.ops ; =>back);
+            self.resume_stubs.push((pc, back));
+        }
+    }
+
+    fn pin_cells(&mut self, ranked: &[(u16, bool)]) {
+        self.pin(ranked);
     }
 
     fn copy(&mut self, dst: u16, src: u16) {
-        self.rax = None;
-        asm!(self.ops ; mov rax, QWORD [r12 + cell(src)]);
+        if self.rax != Some(src) {
+            self.read_rax(src);
+        }
         self.store_rax(dst);
     }
 
@@ -298,8 +380,14 @@ impl Backend for X64 {
         let v = bits as i64;
         if v == v as i32 as i64 {
             asm!(self.ops ; mov QWORD [r12 + d], v as i32);
+            match self.pin_of(dst) {
+                Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), v as i32),
+                Some(Pin::Xmm(r)) => asm!(self.ops ; mov rax, v as i32 ; movq Rx(r), rax),
+                None => {}
+            }
         } else {
             asm!(self.ops ; mov rax, QWORD v ; mov QWORD [r12 + d], rax);
+            self.write_pin_from_rax(dst);
         }
     }
 
@@ -313,6 +401,29 @@ impl Backend for X64 {
             return self.int_op(w, op, dst, b, Rhs::Cell(a));
         }
         self.load_a(w, a);
+        if let Rhs::Cell(c) = b
+            && let Some(r) = self.gpr(c)
+        {
+            match (w, op) {
+                (W32, Add) => asm!(self.ops ; add eax, Rd(r)),
+                (W32, Sub) => asm!(self.ops ; sub eax, Rd(r)),
+                (W32, Mul) => asm!(self.ops ; imul eax, Rd(r)),
+                (W32, And) => asm!(self.ops ; and eax, Rd(r)),
+                (W32, Or) => asm!(self.ops ; or eax, Rd(r)),
+                (W32, Xor) => asm!(self.ops ; xor eax, Rd(r)),
+                (W64, Add) => asm!(self.ops ; add rax, Rq(r)),
+                (W64, Sub) => asm!(self.ops ; sub rax, Rq(r)),
+                (W64, Mul) => asm!(self.ops ; imul rax, Rq(r)),
+                (W64, And) => asm!(self.ops ; and rax, Rq(r)),
+                (W64, Or) => asm!(self.ops ; or rax, Rq(r)),
+                (W64, Xor) => asm!(self.ops ; xor rax, Rq(r)),
+                (_, Shl | ShrS | ShrU | Rotl | Rotr) => {
+                    asm!(self.ops ; mov ecx, Rd(r));
+                    self.shift_cl(w, op);
+                }
+            }
+            return self.store_rax(dst);
+        }
         match b {
             Rhs::Cell(b) => {
                 let b = cell(b);
@@ -332,19 +443,7 @@ impl Backend for X64 {
                     // Shifts and rotates: the count in cl, masked by the CPU like wasm.
                     (_, Shl | ShrS | ShrU | Rotl | Rotr) => {
                         asm!(self.ops ; mov ecx, DWORD [r12 + b]);
-                        match (w, op) {
-                            (W32, Shl) => asm!(self.ops ; shl eax, cl),
-                            (W32, ShrS) => asm!(self.ops ; sar eax, cl),
-                            (W32, ShrU) => asm!(self.ops ; shr eax, cl),
-                            (W32, Rotl) => asm!(self.ops ; rol eax, cl),
-                            (W32, Rotr) => asm!(self.ops ; ror eax, cl),
-                            (W64, Shl) => asm!(self.ops ; shl rax, cl),
-                            (W64, ShrS) => asm!(self.ops ; sar rax, cl),
-                            (W64, ShrU) => asm!(self.ops ; shr rax, cl),
-                            (W64, Rotl) => asm!(self.ops ; rol rax, cl),
-                            (W64, Rotr) => asm!(self.ops ; ror rax, cl),
-                            _ => unreachable!("not a shift"),
-                        }
+                        self.shift_cl(w, op);
                     }
                 }
             }
@@ -539,6 +638,8 @@ impl Backend for X64 {
         // `rax` stays as it is (the target's label drops the cache there).
         if self.rax == Some(cond) {
             asm!(self.ops ; test eax, eax);
+        } else if let Some(r) = self.gpr(cond) {
+            asm!(self.ops ; test Rd(r), Rd(r));
         } else {
             asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
         }
@@ -616,7 +717,11 @@ impl Backend for X64 {
         }
         self.address(bytes, addr, pc, cached);
         if cached != Some(val) {
-            asm!(self.ops ; mov rdx, QWORD [r12 + cell(val)]);
+            match self.pin_of(val) {
+                Some(Pin::Gpr(r)) => asm!(self.ops ; mov rdx, Rq(r)),
+                Some(Pin::Xmm(r)) => asm!(self.ops ; movq rdx, Rx(r)),
+                None => asm!(self.ops ; mov rdx, QWORD [r12 + cell(val)]),
+            }
         }
         match bytes {
             1 => asm!(self.ops ; mov BYTE [r13 + rax], dl),
@@ -684,6 +789,7 @@ impl Backend for X64 {
                 asm!(self.ops ; mov rax, QWORD v ; mov QWORD [r12 + d], rax);
             }
         }
+        self.reload_pins();
     }
 
     fn call_direct(&mut self, def: u32, base: u16, ret_pc: u32, pc: u32) {
@@ -740,6 +846,8 @@ impl Backend for X64 {
             ; pop r12
             ; dec QWORD [r15 + offsets::FRAMES_LEN as i32]
         );
+        // The callee used the registers and wrote its frame over our temporaries.
+        self.reload_pins();
     }
 
     fn step(&mut self, pc: u32) {
@@ -759,26 +867,34 @@ impl Backend for X64 {
 
     fn float_op(&mut self, w: Width, op: FloatOp, dst: u16, a: u16, b: u16) {
         self.rax = None;
-        let (a, b) = (cell(a), cell(b));
+        self.read_xmm0(w == Width::W64, a);
+        if let Some(r) = self.xmm(b) {
+            match (w, op) {
+                (Width::W32, FloatOp::Add) => asm!(self.ops ; addss xmm0, Rx(r)),
+                (Width::W32, FloatOp::Sub) => asm!(self.ops ; subss xmm0, Rx(r)),
+                (Width::W32, FloatOp::Mul) => asm!(self.ops ; mulss xmm0, Rx(r)),
+                (Width::W32, FloatOp::Div) => asm!(self.ops ; divss xmm0, Rx(r)),
+                (Width::W64, FloatOp::Add) => asm!(self.ops ; addsd xmm0, Rx(r)),
+                (Width::W64, FloatOp::Sub) => asm!(self.ops ; subsd xmm0, Rx(r)),
+                (Width::W64, FloatOp::Mul) => asm!(self.ops ; mulsd xmm0, Rx(r)),
+                (Width::W64, FloatOp::Div) => asm!(self.ops ; divsd xmm0, Rx(r)),
+            }
+            return self.store_xmm0(w, dst);
+        }
+        let b = cell(b);
         match w {
-            Width::W32 => {
-                asm!(self.ops ; movss xmm0, DWORD [r12 + a]);
-                match op {
-                    FloatOp::Add => asm!(self.ops ; addss xmm0, DWORD [r12 + b]),
-                    FloatOp::Sub => asm!(self.ops ; subss xmm0, DWORD [r12 + b]),
-                    FloatOp::Mul => asm!(self.ops ; mulss xmm0, DWORD [r12 + b]),
-                    FloatOp::Div => asm!(self.ops ; divss xmm0, DWORD [r12 + b]),
-                }
-            }
-            Width::W64 => {
-                asm!(self.ops ; movsd xmm0, QWORD [r12 + a]);
-                match op {
-                    FloatOp::Add => asm!(self.ops ; addsd xmm0, QWORD [r12 + b]),
-                    FloatOp::Sub => asm!(self.ops ; subsd xmm0, QWORD [r12 + b]),
-                    FloatOp::Mul => asm!(self.ops ; mulsd xmm0, QWORD [r12 + b]),
-                    FloatOp::Div => asm!(self.ops ; divsd xmm0, QWORD [r12 + b]),
-                }
-            }
+            Width::W32 => match op {
+                FloatOp::Add => asm!(self.ops ; addss xmm0, DWORD [r12 + b]),
+                FloatOp::Sub => asm!(self.ops ; subss xmm0, DWORD [r12 + b]),
+                FloatOp::Mul => asm!(self.ops ; mulss xmm0, DWORD [r12 + b]),
+                FloatOp::Div => asm!(self.ops ; divss xmm0, DWORD [r12 + b]),
+            },
+            Width::W64 => match op {
+                FloatOp::Add => asm!(self.ops ; addsd xmm0, QWORD [r12 + b]),
+                FloatOp::Sub => asm!(self.ops ; subsd xmm0, QWORD [r12 + b]),
+                FloatOp::Mul => asm!(self.ops ; mulsd xmm0, QWORD [r12 + b]),
+                FloatOp::Div => asm!(self.ops ; divsd xmm0, QWORD [r12 + b]),
+            },
         }
         self.store_xmm0(w, dst);
     }
@@ -788,16 +904,15 @@ impl Backend for X64 {
         // `x < y` is `y > x`: with the operands swapped, `seta`/`setae` are false on
         // unordered (CF = ZF = PF = 1), as wasm wants.
         let (x, y) = match c {
-            FloatCond::Lt | FloatCond::Le => (cell(b), cell(a)),
-            _ => (cell(a), cell(b)),
+            FloatCond::Lt | FloatCond::Le => (b, a),
+            _ => (a, b),
         };
-        match w {
-            Width::W32 => {
-                asm!(self.ops ; movss xmm0, DWORD [r12 + x] ; ucomiss xmm0, DWORD [r12 + y])
-            }
-            Width::W64 => {
-                asm!(self.ops ; movsd xmm0, QWORD [r12 + x] ; ucomisd xmm0, QWORD [r12 + y])
-            }
+        self.read_xmm0(w == Width::W64, x);
+        match (w, self.xmm(y)) {
+            (Width::W32, Some(r)) => asm!(self.ops ; ucomiss xmm0, Rx(r)),
+            (Width::W64, Some(r)) => asm!(self.ops ; ucomisd xmm0, Rx(r)),
+            (Width::W32, None) => asm!(self.ops ; ucomiss xmm0, DWORD [r12 + cell(y)]),
+            (Width::W64, None) => asm!(self.ops ; ucomisd xmm0, QWORD [r12 + cell(y)]),
         }
         match c {
             FloatCond::Eq => asm!(self.ops ; sete al ; setnp cl ; and al, cl),
@@ -812,9 +927,11 @@ impl Backend for X64 {
     fn float_sqrt(&mut self, w: Width, dst: u16, src: u16) {
         self.rax = None;
         let s = cell(src);
-        match w {
-            Width::W32 => asm!(self.ops ; sqrtss xmm0, DWORD [r12 + s]),
-            Width::W64 => asm!(self.ops ; sqrtsd xmm0, QWORD [r12 + s]),
+        match (w, self.xmm(src)) {
+            (Width::W32, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; sqrtss xmm0, Rx(r)),
+            (Width::W64, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; sqrtsd xmm0, Rx(r)),
+            (Width::W32, None) => asm!(self.ops ; sqrtss xmm0, DWORD [r12 + s]),
+            (Width::W64, None) => asm!(self.ops ; sqrtsd xmm0, QWORD [r12 + s]),
         }
         self.store_xmm0(w, dst);
     }
@@ -823,11 +940,12 @@ impl Backend for X64 {
         self.rax = None;
         let s = cell(src);
         // A u32 converts exactly as the non-negative i64 it zero-extends to.
-        match (from, signed) {
-            (Width::W32, true) => asm!(self.ops ; movsxd rax, DWORD [r12 + s]),
-            (Width::W32, false) => asm!(self.ops ; mov eax, DWORD [r12 + s]),
-            (Width::W64, true) => asm!(self.ops ; mov rax, QWORD [r12 + s]),
-            (Width::W64, false) => return false,
+        match (from, signed, self.gpr(src)) {
+            (Width::W32, true, Some(r)) => asm!(self.ops ; movsxd rax, Rd(r)),
+            (Width::W32, false, Some(r)) => asm!(self.ops ; mov eax, Rd(r)),
+            (Width::W64, true, Some(r)) => asm!(self.ops ; mov rax, Rq(r)),
+            (Width::W64, false, _) => return false,
+            _ => self.int_to_float_mem(from, signed, s),
         }
         match to {
             Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsi2ss xmm0, rax),
@@ -840,9 +958,15 @@ impl Backend for X64 {
     fn float_convert(&mut self, to: Width, dst: u16, src: u16) {
         self.rax = None;
         let s = cell(src);
-        match to {
-            Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, QWORD [r12 + s]),
-            Width::W64 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtss2sd xmm0, DWORD [r12 + s]),
+        match (to, self.xmm(src)) {
+            (Width::W32, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, Rx(r)),
+            (Width::W64, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; cvtss2sd xmm0, Rx(r)),
+            (Width::W32, None) => {
+                asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, QWORD [r12 + s])
+            }
+            (Width::W64, None) => {
+                asm!(self.ops ; xorps xmm0, xmm0 ; cvtss2sd xmm0, DWORD [r12 + s])
+            }
         }
         self.store_xmm0(to, dst);
     }
@@ -899,9 +1023,19 @@ impl Backend for X64 {
         } else {
             self.store_rax(dst);
         }
+        // The helper may have used the caller-saved registers (and wrote `dst` itself).
+        self.reload_pins();
     }
 
     fn finish(mut self) -> Result<Assembled, String> {
+        // The out-of-line code starts here (`u32::MAX` in a listing).
+        self.mark(u32::MAX);
+        for (pc, back) in std::mem::take(&mut self.resume_stubs) {
+            let at = self.ops.offset();
+            self.resume.push((pc, at));
+            self.reload_pins();
+            asm!(self.ops ; jmp =>back);
+        }
         for (l, amount, pc) in std::mem::take(&mut self.refunds) {
             // `rdx` (and `rcx` for a large amount) are as `charge_fuel` left them.
             let fuel = offsets::FUEL as i32;
@@ -932,7 +1066,7 @@ impl Backend for X64 {
             ; mov QWORD [r15 + offsets::EXIT_FUNC as i32], rcx
             ; mov QWORD [r15 + offsets::EXIT_REGS as i32], r12
             ; mov rsp, QWORD [r15 + offsets::ENTRY_SP as i32]
-            ; add rsp, 8
+            ; pop rbx
             ; pop r15
             ; pop r14
             ; pop r13
@@ -944,6 +1078,7 @@ impl Backend for X64 {
             ops,
             resume,
             direct,
+            marks,
             ..
         } = self;
         let code = ops
@@ -954,11 +1089,45 @@ impl Backend for X64 {
             code,
             direct: direct.map(|d| d.0),
             resume,
+            marks: marks
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(pc, off)| (pc, off.0))
+                .collect(),
         })
     }
 }
 
 impl X64 {
+    /// `rax`/`eax` shifted or rotated by `cl` (masked by the CPU like wasm).
+    fn shift_cl(&mut self, w: Width, op: IntOp) {
+        use IntOp::*;
+        use Width::*;
+        match (w, op) {
+            (W32, Shl) => asm!(self.ops ; shl eax, cl),
+            (W32, ShrS) => asm!(self.ops ; sar eax, cl),
+            (W32, ShrU) => asm!(self.ops ; shr eax, cl),
+            (W32, Rotl) => asm!(self.ops ; rol eax, cl),
+            (W32, Rotr) => asm!(self.ops ; ror eax, cl),
+            (W64, Shl) => asm!(self.ops ; shl rax, cl),
+            (W64, ShrS) => asm!(self.ops ; sar rax, cl),
+            (W64, ShrU) => asm!(self.ops ; shr rax, cl),
+            (W64, Rotl) => asm!(self.ops ; rol rax, cl),
+            (W64, Rotr) => asm!(self.ops ; ror rax, cl),
+            _ => unreachable!("not a shift"),
+        }
+    }
+
+    /// `rax` = the integer at cell offset `s` for `int_to_float` (a `u32` zero-extended:
+    /// it converts exactly as that non-negative `i64`).
+    fn int_to_float_mem(&mut self, from: Width, signed: bool, s: i32) {
+        match (from, signed) {
+            (Width::W32, true) => asm!(self.ops ; movsxd rax, DWORD [r12 + s]),
+            (Width::W32, false) => asm!(self.ops ; mov eax, DWORD [r12 + s]),
+            _ => asm!(self.ops ; mov rax, QWORD [r12 + s]),
+        }
+    }
+
     /// The right operand's cell if `rax` caches it and not the left one `a` (then a
     /// commutative operation or a compare can swap its operands to use it).
     fn cached_rhs(&self, a: u16, b: Rhs) -> Option<u16> {
