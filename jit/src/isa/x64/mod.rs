@@ -33,6 +33,7 @@ macro_rules! asm {
     };
 }
 
+mod arith;
 mod pins;
 use pins::Pin;
 
@@ -146,86 +147,9 @@ impl X64 {
         l
     }
 
-    /// `rax = cell a` at width `w` (zero-extended). Skipped when `rax` holds the cell already: its low 32 bits are the `W32` value,
-    /// and `W32` users read only `eax`.
-    fn load_a(&mut self, w: Width, a: u16) {
-        if self.rax == Some(a) {
-            return;
-        }
-        if let Some(r) = self.gpr(a) {
-            match w {
-                Width::W32 => {
-                    asm!(self.ops ; mov eax, Rd(r));
-                    self.rax = None;
-                }
-                Width::W64 => {
-                    asm!(self.ops ; mov rax, Rq(r));
-                    self.rax = Some(a);
-                }
-            }
-            return;
-        }
-        let c = cell(a);
-        match w {
-            Width::W32 => {
-                asm!(self.ops ; mov eax, DWORD [r12 + c]);
-                self.rax = None;
-            }
-            Width::W64 => {
-                asm!(self.ops ; mov rax, QWORD [r12 + c]);
-                self.rax = Some(a);
-            }
-        }
-    }
-
-    /// Stores the float in `xmm0` to cell `dst` (an `f32` zero-extended, as the
-    /// interpreter's cells hold it).
-    fn store_xmm0(&mut self, w: Width, dst: u16) {
-        let d = cell(dst);
-        match w {
-            Width::W32 => {
-                asm!(self.ops ; movd eax, xmm0 ; mov QWORD [r12 + d], rax);
-                match self.pin_of(dst) {
-                    Some(Pin::Xmm(r)) => asm!(self.ops ; movd Rx(r), eax),
-                    Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), rax),
-                    None => {}
-                }
-            }
-            Width::W64 => {
-                asm!(self.ops ; movq QWORD [r12 + d], xmm0);
-                match self.pin_of(dst) {
-                    Some(Pin::Xmm(r)) => asm!(self.ops ; movaps Rx(r), xmm0),
-                    Some(Pin::Gpr(r)) => asm!(self.ops ; movq Rq(r), xmm0),
-                    None => {}
-                }
-            }
-        }
-    }
-
-    /// Writes `rax` to cell `dst`, which `rax` then caches.
+    /// Makes `rax` the new value of cell `dst`, which `rax` then caches.
     fn store_rax(&mut self, dst: u16) {
-        let d = cell(dst);
-        asm!(self.ops ; mov QWORD [r12 + d], rax);
-        self.write_pin_from_rax(dst);
-        self.rax = Some(dst);
-    }
-
-    /// `al = cond` from the flags, then `cell dst = al` (zero-extended).
-    fn set_cond(&mut self, c: Cond, dst: u16) {
-        match c {
-            Cond::Eq => asm!(self.ops ; sete al),
-            Cond::Ne => asm!(self.ops ; setne al),
-            Cond::LtS => asm!(self.ops ; setl al),
-            Cond::LtU => asm!(self.ops ; setb al),
-            Cond::GtS => asm!(self.ops ; setg al),
-            Cond::GtU => asm!(self.ops ; seta al),
-            Cond::LeS => asm!(self.ops ; setle al),
-            Cond::LeU => asm!(self.ops ; setbe al),
-            Cond::GeS => asm!(self.ops ; setge al),
-            Cond::GeU => asm!(self.ops ; setae al),
-        }
-        asm!(self.ops ; movzx eax, al);
-        self.store_rax(dst);
+        self.write_gpr(0, dst);
     }
 
     fn jcc(&mut self, c: Cond, l: DynamicLabel) {
@@ -240,25 +164,6 @@ impl X64 {
             Cond::LeU => asm!(self.ops ; jbe =>l),
             Cond::GeS => asm!(self.ops ; jge =>l),
             Cond::GeU => asm!(self.ops ; jae =>l),
-        }
-    }
-
-    /// `cmp rax/eax, b` at width `w`.
-    fn cmp_rhs(&mut self, w: Width, b: Rhs) {
-        if let Rhs::Cell(c) = b
-            && let Some(r) = self.gpr(c)
-        {
-            match w {
-                Width::W32 => asm!(self.ops ; cmp eax, Rd(r)),
-                Width::W64 => asm!(self.ops ; cmp rax, Rq(r)),
-            }
-            return;
-        }
-        match (w, b) {
-            (Width::W32, Rhs::Cell(b)) => asm!(self.ops ; cmp eax, DWORD [r12 + cell(b)]),
-            (Width::W64, Rhs::Cell(b)) => asm!(self.ops ; cmp rax, QWORD [r12 + cell(b)]),
-            (Width::W32, Rhs::Imm(i)) => asm!(self.ops ; cmp eax, i),
-            (Width::W64, Rhs::Imm(i)) => asm!(self.ops ; cmp rax, i),
         }
     }
 
@@ -300,17 +205,12 @@ impl X64 {
 
     /// `rax = effective address` of a `bytes`-wide access, or a jump to an out-of-bounds
     /// trap. The address is the u32 in `addr` plus `offset`, checked against `r14`.
-    /// `cached` is the cell `rax` held before (it is clobbered here).
-    fn address(&mut self, bytes: u8, addr: Addr, pc: u32, cached: Option<u16>) {
+    /// Clobbers `rax` (and its cache) and `rcx`.
+    fn address(&mut self, bytes: u8, addr: Addr, pc: u32) {
         let oob = self.trap_label(Trap::MemoryOutOfBounds, pc);
         let offset = addr.offset;
-        if cached == Some(addr.base) {
-            asm!(self.ops ; mov eax, eax);
-        } else if let Some(r) = self.gpr(addr.base) {
-            asm!(self.ops ; mov eax, Rd(r));
-        } else {
-            asm!(self.ops ; mov eax, DWORD [r12 + cell(addr.base)]);
-        }
+        self.read_gpr(false, 0, addr.base);
+        self.rax = None;
         if addr.add != 0 {
             // A 32-bit add wraps like the fused `i32.add` and zero-extends into `rax`.
             asm!(self.ops ; add eax, addr.add as i32);
@@ -368,264 +268,78 @@ impl Backend for X64 {
     }
 
     fn copy(&mut self, dst: u16, src: u16) {
-        if self.rax != Some(src) {
-            self.read_rax(src);
+        match self.pin_of(dst) {
+            Some(Pin::Gpr(d)) => {
+                self.read_gpr(true, d, src);
+                if self.rax == Some(dst) && src != dst {
+                    self.rax = None;
+                }
+            }
+            Some(Pin::Xmm(x)) => {
+                self.read_xmm(true, x, src);
+                if self.rax == Some(dst) && src != dst {
+                    self.rax = None;
+                }
+            }
+            None => {
+                self.read_gpr(true, 0, src);
+                self.store_rax(dst);
+            }
         }
-        self.store_rax(dst);
     }
 
     fn constant(&mut self, dst: u16, bits: u64) {
-        self.rax = None;
-        let d = cell(dst);
+        if self.rax == Some(dst) {
+            self.rax = None;
+        }
         let v = bits as i64;
-        if v == v as i32 as i64 {
-            asm!(self.ops ; mov QWORD [r12 + d], v as i32);
-            match self.pin_of(dst) {
-                Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), v as i32),
-                Some(Pin::Xmm(r)) => asm!(self.ops ; mov rax, v as i32 ; movq Rx(r), rax),
-                None => {}
+        let small = v == v as i32 as i64;
+        match self.pin_of(dst) {
+            Some(Pin::Gpr(r)) if small => asm!(self.ops ; mov Rq(r), v as i32),
+            Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), QWORD v),
+            Some(Pin::Xmm(x)) if bits == 0 => asm!(self.ops ; xorps Rx(x), Rx(x)),
+            Some(Pin::Xmm(x)) => {
+                asm!(self.ops ; mov rax, QWORD v ; movq Rx(x), rax);
+                self.rax = Some(dst);
             }
-        } else {
-            asm!(self.ops ; mov rax, QWORD v ; mov QWORD [r12 + d], rax);
-            self.write_pin_from_rax(dst);
+            None if small => asm!(self.ops ; mov QWORD [r12 + cell(dst)], v as i32),
+            None => {
+                asm!(self.ops ; mov rax, QWORD v);
+                self.store_rax(dst);
+            }
         }
     }
 
     fn int_op(&mut self, w: Width, op: IntOp, dst: u16, a: u16, b: Rhs) {
-        use IntOp::*;
-        use Width::*;
-        if let Some(b) = self.cached_rhs(a, b)
-            && matches!(op, Add | Mul | And | Or | Xor)
-        {
-            // Commutative, and `rax` holds the right operand: compute `b op a`.
-            return self.int_op(w, op, dst, b, Rhs::Cell(a));
-        }
-        self.load_a(w, a);
-        if let Rhs::Cell(c) = b
-            && let Some(r) = self.gpr(c)
-        {
-            match (w, op) {
-                (W32, Add) => asm!(self.ops ; add eax, Rd(r)),
-                (W32, Sub) => asm!(self.ops ; sub eax, Rd(r)),
-                (W32, Mul) => asm!(self.ops ; imul eax, Rd(r)),
-                (W32, And) => asm!(self.ops ; and eax, Rd(r)),
-                (W32, Or) => asm!(self.ops ; or eax, Rd(r)),
-                (W32, Xor) => asm!(self.ops ; xor eax, Rd(r)),
-                (W64, Add) => asm!(self.ops ; add rax, Rq(r)),
-                (W64, Sub) => asm!(self.ops ; sub rax, Rq(r)),
-                (W64, Mul) => asm!(self.ops ; imul rax, Rq(r)),
-                (W64, And) => asm!(self.ops ; and rax, Rq(r)),
-                (W64, Or) => asm!(self.ops ; or rax, Rq(r)),
-                (W64, Xor) => asm!(self.ops ; xor rax, Rq(r)),
-                (_, Shl | ShrS | ShrU | Rotl | Rotr) => {
-                    asm!(self.ops ; mov ecx, Rd(r));
-                    self.shift_cl(w, op);
-                }
-            }
-            return self.store_rax(dst);
-        }
-        match b {
-            Rhs::Cell(b) => {
-                let b = cell(b);
-                match (w, op) {
-                    (W32, Add) => asm!(self.ops ; add eax, DWORD [r12 + b]),
-                    (W32, Sub) => asm!(self.ops ; sub eax, DWORD [r12 + b]),
-                    (W32, Mul) => asm!(self.ops ; imul eax, DWORD [r12 + b]),
-                    (W32, And) => asm!(self.ops ; and eax, DWORD [r12 + b]),
-                    (W32, Or) => asm!(self.ops ; or eax, DWORD [r12 + b]),
-                    (W32, Xor) => asm!(self.ops ; xor eax, DWORD [r12 + b]),
-                    (W64, Add) => asm!(self.ops ; add rax, QWORD [r12 + b]),
-                    (W64, Sub) => asm!(self.ops ; sub rax, QWORD [r12 + b]),
-                    (W64, Mul) => asm!(self.ops ; imul rax, QWORD [r12 + b]),
-                    (W64, And) => asm!(self.ops ; and rax, QWORD [r12 + b]),
-                    (W64, Or) => asm!(self.ops ; or rax, QWORD [r12 + b]),
-                    (W64, Xor) => asm!(self.ops ; xor rax, QWORD [r12 + b]),
-                    // Shifts and rotates: the count in cl, masked by the CPU like wasm.
-                    (_, Shl | ShrS | ShrU | Rotl | Rotr) => {
-                        asm!(self.ops ; mov ecx, DWORD [r12 + b]);
-                        self.shift_cl(w, op);
-                    }
-                }
-            }
-            Rhs::Imm(i) => {
-                let s = match w {
-                    W32 => (i & 31) as i8,
-                    W64 => (i & 63) as i8,
-                };
-                match (w, op) {
-                    (W32, Add) => asm!(self.ops ; add eax, i),
-                    (W32, Sub) => asm!(self.ops ; sub eax, i),
-                    (W32, Mul) => asm!(self.ops ; imul eax, eax, i),
-                    (W32, And) => asm!(self.ops ; and eax, i),
-                    (W32, Or) => asm!(self.ops ; or eax, i),
-                    (W32, Xor) => asm!(self.ops ; xor eax, i),
-                    (W32, Shl) => asm!(self.ops ; shl eax, s),
-                    (W32, ShrS) => asm!(self.ops ; sar eax, s),
-                    (W32, ShrU) => asm!(self.ops ; shr eax, s),
-                    (W32, Rotl) => asm!(self.ops ; rol eax, s),
-                    (W32, Rotr) => asm!(self.ops ; ror eax, s),
-                    (W64, Add) => asm!(self.ops ; add rax, i),
-                    (W64, Sub) => asm!(self.ops ; sub rax, i),
-                    (W64, Mul) => asm!(self.ops ; imul rax, rax, i),
-                    (W64, And) => asm!(self.ops ; and rax, i),
-                    (W64, Or) => asm!(self.ops ; or rax, i),
-                    (W64, Xor) => asm!(self.ops ; xor rax, i),
-                    (W64, Shl) => asm!(self.ops ; shl rax, s),
-                    (W64, ShrS) => asm!(self.ops ; sar rax, s),
-                    (W64, ShrU) => asm!(self.ops ; shr rax, s),
-                    (W64, Rotl) => asm!(self.ops ; rol rax, s),
-                    (W64, Rotr) => asm!(self.ops ; ror rax, s),
-                }
-            }
-        }
-        self.store_rax(dst);
+        self.emit_int_op(w, op, dst, a, b);
     }
 
     fn int_cmp(&mut self, w: Width, c: Cond, dst: u16, a: u16, b: Rhs) {
-        if let Some(b) = self.cached_rhs(a, b) {
-            return self.int_cmp(w, swapped(c), dst, b, Rhs::Cell(a));
-        }
-        self.load_a(w, a);
-        self.cmp_rhs(w, b);
+        let c = self.emit_cmp(w, c, a, b);
         self.set_cond(c, dst);
     }
 
     fn int_unop(&mut self, w: Width, op: IntUnOp, dst: u16, src: u16) -> bool {
-        self.rax = None;
-        let s = cell(src);
-        use IntUnOp::*;
-        use Width::*;
-        match (w, op) {
-            (W32, Eqz) => {
-                asm!(self.ops ; cmp DWORD [r12 + s], 0);
-                self.set_cond(Cond::Eq, dst);
-                return true;
-            }
-            (W64, Eqz) => {
-                asm!(self.ops ; cmp QWORD [r12 + s], 0);
-                self.set_cond(Cond::Eq, dst);
-                return true;
-            }
-            // clz(x) = 31 - bsr(x), and 32 for 0: bsr leaves ZF set on 0.
-            (W32, Clz) => asm!(self.ops
-                ; mov ecx, 63 ; bsr eax, DWORD [r12 + s] ; cmovz eax, ecx ; xor eax, 31),
-            (W64, Clz) => asm!(self.ops
-                ; mov ecx, 127 ; bsr rax, QWORD [r12 + s] ; cmovz rax, rcx ; xor rax, 63),
-            (W32, Ctz) => asm!(self.ops
-                ; mov ecx, 32 ; bsf eax, DWORD [r12 + s] ; cmovz eax, ecx),
-            (W64, Ctz) => asm!(self.ops
-                ; mov ecx, 64 ; bsf rax, QWORD [r12 + s] ; cmovz rax, rcx),
-            (W32, Popcnt) if self.popcnt => asm!(self.ops ; popcnt eax, DWORD [r12 + s]),
-            (W64, Popcnt) if self.popcnt => asm!(self.ops ; popcnt rax, QWORD [r12 + s]),
-            (_, Popcnt) => return false,
-            (W32, Extend8S) => asm!(self.ops ; movsx eax, BYTE [r12 + s]),
-            (W32, Extend16S) => asm!(self.ops ; movsx eax, WORD [r12 + s]),
-            (W64, Extend8S) => asm!(self.ops ; movsx rax, BYTE [r12 + s]),
-            (W64, Extend16S) => asm!(self.ops ; movsx rax, WORD [r12 + s]),
-            (W64, Extend32S) => asm!(self.ops ; movsxd rax, DWORD [r12 + s]),
-            (W32, Extend32S) => return false,
-            (_, Low32) => asm!(self.ops ; mov eax, DWORD [r12 + s]),
-        }
-        self.store_rax(dst);
-        true
+        self.emit_int_unop(w, op, dst, src)
     }
 
     fn int_div(&mut self, w: Width, op: DivOp, dst: u16, a: u16, b: u16, pc: u32) {
-        self.rax = None;
-        let by_zero = self.trap_label(Trap::IntegerDivisionByZero, pc);
-        let (a, b) = (cell(a), cell(b));
-        let done = self.ops.new_dynamic_label();
-        match w {
-            Width::W32 => {
-                asm!(self.ops
-                    ; mov ecx, DWORD [r12 + b]
-                    ; test ecx, ecx
-                    ; jz =>by_zero
-                    ; mov eax, DWORD [r12 + a]
-                );
-                match op {
-                    DivOp::DivS => {
-                        let overflow = self.trap_label(Trap::IntegerOverflow, pc);
-                        let ok = self.ops.new_dynamic_label();
-                        asm!(self.ops
-                            ; cmp ecx, -1
-                            ; jne =>ok
-                            ; cmp eax, i32::MIN
-                            ; je =>overflow
-                            ; =>ok
-                            ; cdq
-                            ; idiv ecx
-                        );
-                    }
-                    DivOp::RemS => {
-                        // x rem -1 is 0 (and idiv would fault on MIN rem -1).
-                        let ok = self.ops.new_dynamic_label();
-                        asm!(self.ops
-                            ; cmp ecx, -1
-                            ; jne =>ok
-                            ; xor eax, eax
-                            ; jmp =>done
-                            ; =>ok
-                            ; cdq
-                            ; idiv ecx
-                            ; mov eax, edx
-                        );
-                    }
-                    DivOp::DivU => asm!(self.ops ; xor edx, edx ; div ecx),
-                    DivOp::RemU => asm!(self.ops ; xor edx, edx ; div ecx ; mov eax, edx),
-                }
-            }
-            Width::W64 => {
-                asm!(self.ops
-                    ; mov rcx, QWORD [r12 + b]
-                    ; test rcx, rcx
-                    ; jz =>by_zero
-                    ; mov rax, QWORD [r12 + a]
-                );
-                match op {
-                    DivOp::DivS => {
-                        let overflow = self.trap_label(Trap::IntegerOverflow, pc);
-                        let ok = self.ops.new_dynamic_label();
-                        asm!(self.ops
-                            ; cmp rcx, -1
-                            ; jne =>ok
-                            ; mov rdx, QWORD i64::MIN
-                            ; cmp rax, rdx
-                            ; je =>overflow
-                            ; =>ok
-                            ; cqo
-                            ; idiv rcx
-                        );
-                    }
-                    DivOp::RemS => {
-                        let ok = self.ops.new_dynamic_label();
-                        asm!(self.ops
-                            ; cmp rcx, -1
-                            ; jne =>ok
-                            ; xor eax, eax
-                            ; jmp =>done
-                            ; =>ok
-                            ; cqo
-                            ; idiv rcx
-                            ; mov rax, rdx
-                        );
-                    }
-                    DivOp::DivU => asm!(self.ops ; xor edx, edx ; div rcx),
-                    DivOp::RemU => asm!(self.ops ; xor edx, edx ; div rcx ; mov rax, rdx),
-                }
-            }
-        }
-        asm!(self.ops ; =>done);
-        self.store_rax(dst);
+        self.emit_int_div(w, op, dst, a, b, pc);
     }
 
     fn select(&mut self, dst: u16, cond: u16, a: u16, b: u16) {
-        self.rax = None;
-        asm!(self.ops
-            ; mov rax, QWORD [r12 + cell(a)]
-            ; cmp DWORD [r12 + cell(cond)], 0
-            ; cmove rax, QWORD [r12 + cell(b)]
-        );
+        // `b` into rcx unless it has an integer register (or `rax`, which `a` takes).
+        let rb = match self.gpr(b) {
+            Some(r) => r,
+            None => {
+                self.read_gpr(true, 1, b);
+                1
+            }
+        };
+        self.read_gpr(true, 0, a);
+        // Moves leave the flags alone; `cond` may be `a` itself, now in `rax`.
+        self.emit_test(cond);
+        asm!(self.ops ; cmove rax, Rq(rb));
         self.store_rax(dst);
     }
 
@@ -636,13 +350,7 @@ impl Backend for X64 {
 
     fn br_if(&mut self, cond: u16, nonzero: bool, target: DynamicLabel) {
         // `rax` stays as it is (the target's label drops the cache there).
-        if self.rax == Some(cond) {
-            asm!(self.ops ; test eax, eax);
-        } else if let Some(r) = self.gpr(cond) {
-            asm!(self.ops ; test Rd(r), Rd(r));
-        } else {
-            asm!(self.ops ; cmp DWORD [r12 + cell(cond)], 0);
-        }
+        self.emit_test(cond);
         if nonzero {
             asm!(self.ops ; jne =>target);
         } else {
@@ -651,18 +359,14 @@ impl Backend for X64 {
     }
 
     fn br_cmp(&mut self, w: Width, c: Cond, a: u16, b: Rhs, target: DynamicLabel) {
-        if let Some(b) = self.cached_rhs(a, b) {
-            return self.br_cmp(w, swapped(c), b, Rhs::Cell(a), target);
-        }
-        self.load_a(w, a);
-        self.cmp_rhs(w, b);
+        let c = self.emit_cmp(w, c, a, b);
         self.jcc(c, target);
     }
 
     fn br_table(&mut self, index: u16, targets: &[DynamicLabel]) {
-        self.rax = None;
         let (default, cases) = targets.split_last().expect("br_table has a default");
-        asm!(self.ops ; mov eax, DWORD [r12 + cell(index)]);
+        self.read_gpr(false, 0, index);
+        self.rax = None;
         if cases.len() < 4 {
             // A short compare chain.
             for (i, &t) in cases.iter().enumerate() {
@@ -693,41 +397,52 @@ impl Backend for X64 {
     }
 
     fn load(&mut self, l: Load, dst: u16, addr: Addr, pc: u32) {
-        let cached = self.rax.take();
-        self.address(l.bytes, addr, pc, cached);
-        match (l.bytes, l.signed, l.width) {
-            (1, false, _) => asm!(self.ops ; movzx eax, BYTE [r13 + rax]),
-            (1, true, Width::W32) => asm!(self.ops ; movsx eax, BYTE [r13 + rax]),
-            (1, true, Width::W64) => asm!(self.ops ; movsx rax, BYTE [r13 + rax]),
-            (2, false, _) => asm!(self.ops ; movzx eax, WORD [r13 + rax]),
-            (2, true, Width::W32) => asm!(self.ops ; movsx eax, WORD [r13 + rax]),
-            (2, true, Width::W64) => asm!(self.ops ; movsx rax, WORD [r13 + rax]),
-            (4, true, Width::W64) => asm!(self.ops ; movsxd rax, DWORD [r13 + rax]),
-            (4, _, _) => asm!(self.ops ; mov eax, DWORD [r13 + rax]),
-            _ => asm!(self.ops ; mov rax, QWORD [r13 + rax]),
+        self.address(l.bytes, addr, pc);
+        // Straight into the destination's pinned register when it has one of the
+        // right kind (a float load into a float register zero-extends an `f32`).
+        match (self.pin_of(dst), l.bytes) {
+            (Some(Pin::Xmm(x)), 8) => {
+                asm!(self.ops ; movsd Rx(x), QWORD [r13 + rax]);
+                return;
+            }
+            (Some(Pin::Xmm(x)), 4) if !l.signed && l.width == Width::W32 => {
+                asm!(self.ops ; movss Rx(x), DWORD [r13 + rax]);
+                return;
+            }
+            _ => {}
         }
-        self.store_rax(dst);
+        let t = self.gpr(dst).unwrap_or(0);
+        match (l.bytes, l.signed, l.width) {
+            (1, false, _) => asm!(self.ops ; movzx Rd(t), BYTE [r13 + rax]),
+            (1, true, Width::W32) => asm!(self.ops ; movsx Rd(t), BYTE [r13 + rax]),
+            (1, true, Width::W64) => asm!(self.ops ; movsx Rq(t), BYTE [r13 + rax]),
+            (2, false, _) => asm!(self.ops ; movzx Rd(t), WORD [r13 + rax]),
+            (2, true, Width::W32) => asm!(self.ops ; movsx Rd(t), WORD [r13 + rax]),
+            (2, true, Width::W64) => asm!(self.ops ; movsx Rq(t), WORD [r13 + rax]),
+            (4, true, Width::W64) => asm!(self.ops ; movsxd Rq(t), DWORD [r13 + rax]),
+            (4, _, _) => asm!(self.ops ; mov Rd(t), DWORD [r13 + rax]),
+            _ => asm!(self.ops ; mov Rq(t), QWORD [r13 + rax]),
+        }
+        self.write_gpr(t, dst);
     }
 
     fn store(&mut self, bytes: u8, addr: Addr, val: u16, pc: u32) {
-        let cached = self.rax.take();
-        // The value goes in rdx (`address` uses rax and rcx).
-        if cached == Some(val) {
-            asm!(self.ops ; mov rdx, rax);
+        // The value from its register, else in rdx (`address` uses rax and rcx).
+        let pinned = self.pin_of(val);
+        if pinned.is_none() {
+            self.read_gpr(true, 2, val);
         }
-        self.address(bytes, addr, pc, cached);
-        if cached != Some(val) {
-            match self.pin_of(val) {
-                Some(Pin::Gpr(r)) => asm!(self.ops ; mov rdx, Rq(r)),
-                Some(Pin::Xmm(r)) => asm!(self.ops ; movq rdx, Rx(r)),
-                None => asm!(self.ops ; mov rdx, QWORD [r12 + cell(val)]),
+        self.address(bytes, addr, pc);
+        match (pinned, bytes) {
+            (Some(Pin::Gpr(r)), 8) => asm!(self.ops ; mov QWORD [r13 + rax], Rq(r)),
+            (Some(Pin::Gpr(r)), 4) => asm!(self.ops ; mov DWORD [r13 + rax], Rd(r)),
+            (Some(Pin::Xmm(x)), 8) => asm!(self.ops ; movsd QWORD [r13 + rax], Rx(x)),
+            (Some(Pin::Xmm(x)), 4) => asm!(self.ops ; movss DWORD [r13 + rax], Rx(x)),
+            (Some(_), _) => {
+                self.read_gpr(true, 2, val);
+                self.narrow_store(bytes);
             }
-        }
-        match bytes {
-            1 => asm!(self.ops ; mov BYTE [r13 + rax], dl),
-            2 => asm!(self.ops ; mov WORD [r13 + rax], dx),
-            4 => asm!(self.ops ; mov DWORD [r13 + rax], edx),
-            _ => asm!(self.ops ; mov QWORD [r13 + rax], rdx),
+            (None, _) => self.narrow_store(bytes),
         }
     }
 
@@ -739,25 +454,22 @@ impl Backend for X64 {
     }
 
     fn global_set(&mut self, src: u16, global: u32) {
+        self.read_gpr(true, 1, src);
         self.rax = None;
         self.global_addr(global);
-        asm!(self.ops
-            ; mov rcx, QWORD [r12 + cell(src)]
-            ; mov QWORD [rax + offsets::GLOBAL_VALUE as i32], rcx
-        );
+        asm!(self.ops ; mov QWORD [rax + offsets::GLOBAL_VALUE as i32], rcx);
     }
 
     fn ret(&mut self, start: u16, len: u32) {
-        self.rax = None;
-        if start != 0 {
-            for i in 0..len {
-                let (from, to) = (cell(start) + 8 * i as i32, 8 * i as i32);
-                asm!(self.ops
-                    ; mov rax, QWORD [r12 + from]
-                    ; mov QWORD [r12 + to], rax
-                );
+        // The results to the first cells (in memory, where the caller reads them).
+        for i in 0..len {
+            let from = start as u32 + i;
+            if start != 0 || self.pin_of(from as u16).is_some() {
+                self.read_gpr(true, 0, from as u16);
+                asm!(self.ops ; mov QWORD [r12 + 8 * i as i32], rax);
             }
         }
+        self.rax = None;
         // To the entry stub, or to a direct caller.
         asm!(self.ops ; ret);
     }
@@ -839,6 +551,10 @@ impl Backend for X64 {
             ; mov DWORD [rax + offsets::FRAME_INST as i32], edi
             ; inc rdx
             ; mov QWORD [r15 + offsets::FRAMES_LEN as i32], rdx
+        );
+        // The callee reads its arguments from the frame.
+        self.spill_pins();
+        asm!(self.ops
             // Call with the callee's frame base; the push keeps rsp aligned.
             ; push r12
             ; lea r12, [r12 + b]
@@ -852,6 +568,7 @@ impl Backend for X64 {
 
     fn step(&mut self, pc: u32) {
         self.rax = None;
+        self.spill_pins();
         asm!(self.ops
             ; mov DWORD [r15 + offsets::EXIT_PC as i32], pc as i32
             ; mov eax, STATUS_STEP as i32
@@ -866,109 +583,23 @@ impl Backend for X64 {
     }
 
     fn float_op(&mut self, w: Width, op: FloatOp, dst: u16, a: u16, b: u16) {
-        self.rax = None;
-        self.read_xmm0(w == Width::W64, a);
-        if let Some(r) = self.xmm(b) {
-            match (w, op) {
-                (Width::W32, FloatOp::Add) => asm!(self.ops ; addss xmm0, Rx(r)),
-                (Width::W32, FloatOp::Sub) => asm!(self.ops ; subss xmm0, Rx(r)),
-                (Width::W32, FloatOp::Mul) => asm!(self.ops ; mulss xmm0, Rx(r)),
-                (Width::W32, FloatOp::Div) => asm!(self.ops ; divss xmm0, Rx(r)),
-                (Width::W64, FloatOp::Add) => asm!(self.ops ; addsd xmm0, Rx(r)),
-                (Width::W64, FloatOp::Sub) => asm!(self.ops ; subsd xmm0, Rx(r)),
-                (Width::W64, FloatOp::Mul) => asm!(self.ops ; mulsd xmm0, Rx(r)),
-                (Width::W64, FloatOp::Div) => asm!(self.ops ; divsd xmm0, Rx(r)),
-            }
-            return self.store_xmm0(w, dst);
-        }
-        let b = cell(b);
-        match w {
-            Width::W32 => match op {
-                FloatOp::Add => asm!(self.ops ; addss xmm0, DWORD [r12 + b]),
-                FloatOp::Sub => asm!(self.ops ; subss xmm0, DWORD [r12 + b]),
-                FloatOp::Mul => asm!(self.ops ; mulss xmm0, DWORD [r12 + b]),
-                FloatOp::Div => asm!(self.ops ; divss xmm0, DWORD [r12 + b]),
-            },
-            Width::W64 => match op {
-                FloatOp::Add => asm!(self.ops ; addsd xmm0, QWORD [r12 + b]),
-                FloatOp::Sub => asm!(self.ops ; subsd xmm0, QWORD [r12 + b]),
-                FloatOp::Mul => asm!(self.ops ; mulsd xmm0, QWORD [r12 + b]),
-                FloatOp::Div => asm!(self.ops ; divsd xmm0, QWORD [r12 + b]),
-            },
-        }
-        self.store_xmm0(w, dst);
+        self.emit_float_op(w, op, dst, a, b);
     }
 
     fn float_cmp(&mut self, w: Width, c: FloatCond, dst: u16, a: u16, b: u16) {
-        self.rax = None;
-        // `x < y` is `y > x`: with the operands swapped, `seta`/`setae` are false on
-        // unordered (CF = ZF = PF = 1), as wasm wants.
-        let (x, y) = match c {
-            FloatCond::Lt | FloatCond::Le => (b, a),
-            _ => (a, b),
-        };
-        self.read_xmm0(w == Width::W64, x);
-        match (w, self.xmm(y)) {
-            (Width::W32, Some(r)) => asm!(self.ops ; ucomiss xmm0, Rx(r)),
-            (Width::W64, Some(r)) => asm!(self.ops ; ucomisd xmm0, Rx(r)),
-            (Width::W32, None) => asm!(self.ops ; ucomiss xmm0, DWORD [r12 + cell(y)]),
-            (Width::W64, None) => asm!(self.ops ; ucomisd xmm0, QWORD [r12 + cell(y)]),
-        }
-        match c {
-            FloatCond::Eq => asm!(self.ops ; sete al ; setnp cl ; and al, cl),
-            FloatCond::Ne => asm!(self.ops ; setne al ; setp cl ; or al, cl),
-            FloatCond::Lt | FloatCond::Gt => asm!(self.ops ; seta al),
-            FloatCond::Le | FloatCond::Ge => asm!(self.ops ; setae al),
-        }
-        asm!(self.ops ; movzx eax, al);
-        self.store_rax(dst);
+        self.emit_float_cmp(w, c, dst, a, b);
     }
 
     fn float_sqrt(&mut self, w: Width, dst: u16, src: u16) {
-        self.rax = None;
-        let s = cell(src);
-        match (w, self.xmm(src)) {
-            (Width::W32, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; sqrtss xmm0, Rx(r)),
-            (Width::W64, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; sqrtsd xmm0, Rx(r)),
-            (Width::W32, None) => asm!(self.ops ; sqrtss xmm0, DWORD [r12 + s]),
-            (Width::W64, None) => asm!(self.ops ; sqrtsd xmm0, QWORD [r12 + s]),
-        }
-        self.store_xmm0(w, dst);
+        self.emit_float_sqrt(w, dst, src);
     }
 
     fn int_to_float(&mut self, from: Width, signed: bool, to: Width, dst: u16, src: u16) -> bool {
-        self.rax = None;
-        let s = cell(src);
-        // A u32 converts exactly as the non-negative i64 it zero-extends to.
-        match (from, signed, self.gpr(src)) {
-            (Width::W32, true, Some(r)) => asm!(self.ops ; movsxd rax, Rd(r)),
-            (Width::W32, false, Some(r)) => asm!(self.ops ; mov eax, Rd(r)),
-            (Width::W64, true, Some(r)) => asm!(self.ops ; mov rax, Rq(r)),
-            (Width::W64, false, _) => return false,
-            _ => self.int_to_float_mem(from, signed, s),
-        }
-        match to {
-            Width::W32 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsi2ss xmm0, rax),
-            Width::W64 => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsi2sd xmm0, rax),
-        }
-        self.store_xmm0(to, dst);
-        true
+        self.emit_int_to_float(from, signed, to, dst, src)
     }
 
     fn float_convert(&mut self, to: Width, dst: u16, src: u16) {
-        self.rax = None;
-        let s = cell(src);
-        match (to, self.xmm(src)) {
-            (Width::W32, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, Rx(r)),
-            (Width::W64, Some(r)) => asm!(self.ops ; xorps xmm0, xmm0 ; cvtss2sd xmm0, Rx(r)),
-            (Width::W32, None) => {
-                asm!(self.ops ; xorps xmm0, xmm0 ; cvtsd2ss xmm0, QWORD [r12 + s])
-            }
-            (Width::W64, None) => {
-                asm!(self.ops ; xorps xmm0, xmm0 ; cvtss2sd xmm0, DWORD [r12 + s])
-            }
-        }
-        self.store_xmm0(to, dst);
+        self.emit_float_convert(to, dst, src);
     }
 
     fn consume_fuel(&mut self, amount: u32, pc: u32) {
@@ -990,9 +621,12 @@ impl Backend for X64 {
 
     fn call_helper(&mut self, h: Helper, dst: u16, a: u16, b: u16, pc: u32) {
         self.rax = None;
+        // The helper's operands from the frame, which it may write too; the call clobbers
+        // the caller-saved pinned registers.
+        self.spill_pins();
         let (d, a, b) = (cell(dst), cell(a), cell(b));
         // rsp is 16-byte aligned in native code (see `new`), as the call needs; the
-        // pinned registers are callee-saved, and no value lives in a scratch register.
+        // other pinned registers are callee-saved.
         let (addr, traps) = match h {
             Helper::Unary(f) => {
                 asm!(self.ops ; mov rdi, QWORD [r12 + a]);
@@ -1021,10 +655,13 @@ impl Backend for X64 {
             self.traps.push((l, 0, pc));
             asm!(self.ops ; test eax, eax ; jnz =>l);
         } else {
-            self.store_rax(dst);
+            asm!(self.ops ; mov QWORD [r12 + d], rax);
         }
-        // The helper may have used the caller-saved registers (and wrote `dst` itself).
+        // Every pinned cell from the frame (`dst` included) after the call.
         self.reload_pins();
+        if !traps {
+            self.rax = Some(dst);
+        }
     }
 
     fn finish(mut self) -> Result<Assembled, String> {
@@ -1053,6 +690,10 @@ impl Backend for X64 {
                 ; =>l
                 ; mov DWORD [r15 + offsets::EXIT_PC as i32], pc as i32
             );
+            if status == STATUS_STEP {
+                // The executor runs the instruction over the frame.
+                self.spill_pins();
+            }
             if status != 0 {
                 asm!(self.ops ; mov eax, status as i32);
             }
@@ -1099,41 +740,13 @@ impl Backend for X64 {
 }
 
 impl X64 {
-    /// `rax`/`eax` shifted or rotated by `cl` (masked by the CPU like wasm).
-    fn shift_cl(&mut self, w: Width, op: IntOp) {
-        use IntOp::*;
-        use Width::*;
-        match (w, op) {
-            (W32, Shl) => asm!(self.ops ; shl eax, cl),
-            (W32, ShrS) => asm!(self.ops ; sar eax, cl),
-            (W32, ShrU) => asm!(self.ops ; shr eax, cl),
-            (W32, Rotl) => asm!(self.ops ; rol eax, cl),
-            (W32, Rotr) => asm!(self.ops ; ror eax, cl),
-            (W64, Shl) => asm!(self.ops ; shl rax, cl),
-            (W64, ShrS) => asm!(self.ops ; sar rax, cl),
-            (W64, ShrU) => asm!(self.ops ; shr rax, cl),
-            (W64, Rotl) => asm!(self.ops ; rol rax, cl),
-            (W64, Rotr) => asm!(self.ops ; ror rax, cl),
-            _ => unreachable!("not a shift"),
-        }
-    }
-
-    /// `rax` = the integer at cell offset `s` for `int_to_float` (a `u32` zero-extended:
-    /// it converts exactly as that non-negative `i64`).
-    fn int_to_float_mem(&mut self, from: Width, signed: bool, s: i32) {
-        match (from, signed) {
-            (Width::W32, true) => asm!(self.ops ; movsxd rax, DWORD [r12 + s]),
-            (Width::W32, false) => asm!(self.ops ; mov eax, DWORD [r12 + s]),
-            _ => asm!(self.ops ; mov rax, QWORD [r12 + s]),
-        }
-    }
-
-    /// The right operand's cell if `rax` caches it and not the left one `a` (then a
-    /// commutative operation or a compare can swap its operands to use it).
-    fn cached_rhs(&self, a: u16, b: Rhs) -> Option<u16> {
-        match b {
-            Rhs::Cell(b) if self.rax == Some(b) && b != a => Some(b),
-            _ => None,
+    /// Stores the low `bytes` of `rdx` at `[r13 + rax]`.
+    fn narrow_store(&mut self, bytes: u8) {
+        match bytes {
+            1 => asm!(self.ops ; mov BYTE [r13 + rax], dl),
+            2 => asm!(self.ops ; mov WORD [r13 + rax], dx),
+            4 => asm!(self.ops ; mov DWORD [r13 + rax], edx),
+            _ => asm!(self.ops ; mov QWORD [r13 + rax], rdx),
         }
     }
 

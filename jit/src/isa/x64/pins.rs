@@ -1,17 +1,19 @@
-//! Pinned cells: the frame cells the compiler ranked hottest live in machine registers
-//! for the whole function, written through.
+//! Pinned cells and where values live.
 //!
-//! Every write of a pinned cell updates both its register and its frame cell, so the
-//! frame is always the interpreter's view (exits, traps and the executor's stack maps need
-//! nothing spilled), and a read may use either: the register where the operation can take
-//! it, memory anywhere else. Registers go stale only where code other than this
-//! function's writes the frame or clobbers them: at a resume point (entered from the
-//! executor), after a direct call (the callee wrote its frame over the caller's
-//! temporaries, and used the registers itself) and after a helper call (caller-saved
-//! registers); there [`X64::reload_pins`] loads every pinned cell again.
+//! The cells the compiler ranked hottest live in machine registers for the whole function
+//! (integer cells in `rbx`, `rbp`, `rsi` and `r8`-`r11`; float cells in `xmm2`-`xmm15`;
+//! `xmm0` and `xmm1` stay scratch). A pinned cell's register is its value; its frame cell
+//! is stale until a spill. Every read and write of a cell goes through [`X64::read_gpr`],
+//! [`X64::write_gpr`], [`X64::read_xmm`] or [`X64::write_xmm`], which know where it is.
 //!
-//! Integer cells go to `rbx`, `rbp`, `rsi` and `r8`-`r11`; float cells to `xmm2`-`xmm15`
-//! (`xmm0` and `xmm1` stay scratch). A pinned `f32` cell's register holds the cell's 64
+//! Where code other than this function's looks at or changes the frame, the registers
+//! meet the frame: [`X64::spill_pins`] before a step exit (the executor runs the
+//! instruction, may collect garbage over the frame's stack map, and resumes native code
+//! through a resume point), a direct call (the callee reads its arguments) and a helper
+//! call (which reads its operands from the frame and clobbers caller-saved registers);
+//! [`X64::reload_pins`] at every resume point (out of line: code falling through needs
+//! none), at the direct entry and after direct and helper calls. Traps need no spill:
+//! nothing reads a frame that trapped. A pinned `f32` cell's register holds the cell's 64
 //! bits (the float zero-extended), as memory does.
 
 // dynasm expands a dynamic register (`Rq(r)`) to an `.into()` of its number.
@@ -92,31 +94,110 @@ impl X64 {
         }
     }
 
-    /// After `rax` was written to cell `c`: the same value into its register.
-    pub(super) fn write_pin_from_rax(&mut self, c: u16) {
-        match self.pin_of(c) {
-            Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), rax),
-            Some(Pin::Xmm(r)) => asm!(self.ops ; movq Rx(r), rax),
-            None => {}
+    /// Writes every pinned cell's register to its frame cell.
+    pub(super) fn spill_pins(&mut self) {
+        for i in 0..self.pinned.len() {
+            let (c, pin) = self.pinned[i];
+            let d = cell(c);
+            match pin {
+                Pin::Gpr(r) => asm!(self.ops ; mov QWORD [r12 + d], Rq(r)),
+                Pin::Xmm(r) => asm!(self.ops ; movsd QWORD [r12 + d], Rx(r)),
+            }
         }
     }
 
-    /// `rax` = the whole cell `c`, from its register if pinned.
-    pub(super) fn read_rax(&mut self, c: u16) {
-        match self.pin_of(c) {
-            Some(Pin::Gpr(r)) => asm!(self.ops ; mov rax, Rq(r)),
-            Some(Pin::Xmm(r)) => asm!(self.ops ; movq rax, Rx(r)),
-            None => asm!(self.ops ; mov rax, QWORD [r12 + cell(c)]),
+    /// The integer register holding cell `c` now, if any: `rax` (0) when the `rax` cache
+    /// holds it, else its pinned register.
+    pub(super) fn int_reg(&self, c: u16) -> Option<u8> {
+        if self.rax == Some(c) {
+            Some(0)
+        } else {
+            self.gpr(c)
         }
     }
 
-    /// `xmm0` = cell `c` as a float of width `w` (64 bits: the whole cell).
-    pub(super) fn read_xmm0(&mut self, w64: bool, c: u16) {
+    /// Loads cell `c` into integer register `reg` (dynasm number): all 64 bits, or
+    /// (`w64` false) the low 32 zero-extended. Updates the `rax` cache when `reg` is `rax`.
+    pub(super) fn read_gpr(&mut self, w64: bool, reg: u8, c: u16) {
+        match (self.int_reg(c), self.pin_of(c)) {
+            // Already there (whole: the low 32 bits are the `i32` a 32-bit reader wants).
+            (Some(r), _) if r == reg => return,
+            (Some(r), _) => {
+                if w64 {
+                    asm!(self.ops ; mov Rq(reg), Rq(r));
+                } else {
+                    asm!(self.ops ; mov Rd(reg), Rd(r));
+                }
+            }
+            (None, Some(Pin::Xmm(x))) => {
+                if w64 {
+                    asm!(self.ops ; movq Rq(reg), Rx(x));
+                } else {
+                    asm!(self.ops ; movd Rd(reg), Rx(x));
+                }
+            }
+            _ => {
+                let d = cell(c);
+                if w64 {
+                    asm!(self.ops ; mov Rq(reg), QWORD [r12 + d]);
+                } else {
+                    asm!(self.ops ; mov Rd(reg), DWORD [r12 + d]);
+                }
+            }
+        }
+        if reg == 0 {
+            self.rax = if w64 { Some(c) } else { None };
+        }
+    }
+
+    /// Makes integer register `reg` (all 64 bits) the new value of cell `c`. `rax` then
+    /// caches the cell; another register invalidates a cache of it.
+    pub(super) fn write_gpr(&mut self, reg: u8, c: u16) {
         match self.pin_of(c) {
-            Some(Pin::Xmm(r)) => asm!(self.ops ; movaps xmm0, Rx(r)),
-            Some(Pin::Gpr(r)) => asm!(self.ops ; movq xmm0, Rq(r)),
-            None if w64 => asm!(self.ops ; movsd xmm0, QWORD [r12 + cell(c)]),
-            None => asm!(self.ops ; movss xmm0, DWORD [r12 + cell(c)]),
+            Some(Pin::Gpr(r)) if r == reg => {}
+            Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), Rq(reg)),
+            Some(Pin::Xmm(x)) => asm!(self.ops ; movq Rx(x), Rq(reg)),
+            None => asm!(self.ops ; mov QWORD [r12 + cell(c)], Rq(reg)),
+        }
+        if reg == 0 {
+            self.rax = Some(c);
+        } else if self.rax == Some(c) {
+            self.rax = None;
+        }
+    }
+
+    /// Loads cell `c` into float register `x`: 64 bits, or (`w64` false) an `f32` (the
+    /// low 32 bits; the load from memory zero-extends).
+    pub(super) fn read_xmm(&mut self, w64: bool, x: u8, c: u16) {
+        match (self.pin_of(c), self.rax == Some(c)) {
+            (Some(Pin::Xmm(r)), _) if r == x => {}
+            (Some(Pin::Xmm(r)), _) => asm!(self.ops ; movaps Rx(x), Rx(r)),
+            (Some(Pin::Gpr(r)), _) => asm!(self.ops ; movq Rx(x), Rq(r)),
+            (None, true) => asm!(self.ops ; movq Rx(x), rax),
+            (None, false) if w64 => asm!(self.ops ; movsd Rx(x), QWORD [r12 + cell(c)]),
+            (None, false) => asm!(self.ops ; movss Rx(x), DWORD [r12 + cell(c)]),
+        }
+    }
+
+    /// Makes float register `x` the new value of cell `c`: 64 bits, or (`w64` false) its
+    /// low 32 bits zero-extended. May use `rax` (and then caches the cell in it).
+    pub(super) fn write_xmm(&mut self, w64: bool, x: u8, c: u16) {
+        if self.rax == Some(c) {
+            self.rax = None;
+        }
+        match self.pin_of(c) {
+            // Computed in place (for an `f32`, from a zero-extended value: bits 32..63
+            // are still zero).
+            Some(Pin::Xmm(r)) if r == x => {}
+            Some(Pin::Xmm(r)) if w64 => asm!(self.ops ; movaps Rx(r), Rx(x)),
+            Some(Pin::Xmm(r)) => asm!(self.ops ; xorps Rx(r), Rx(r) ; movss Rx(r), Rx(x)),
+            Some(Pin::Gpr(r)) if w64 => asm!(self.ops ; movq Rq(r), Rx(x)),
+            Some(Pin::Gpr(r)) => asm!(self.ops ; movd Rd(r), Rx(x)),
+            None if w64 => asm!(self.ops ; movsd QWORD [r12 + cell(c)], Rx(x)),
+            None => {
+                asm!(self.ops ; movd eax, Rx(x) ; mov QWORD [r12 + cell(c)], rax);
+                self.rax = Some(c);
+            }
         }
     }
 }
