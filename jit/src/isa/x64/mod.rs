@@ -76,6 +76,9 @@ pub struct X64 {
     resume_stubs: Vec<(u32, DynamicLabel)>,
     /// Where each instruction's code starts, when a listing was asked for.
     marks: Option<Vec<(u32, AssemblyOffset)>>,
+    /// The function's spill and reload routines, once code calls them (see `pins`).
+    spill_fn: Option<DynamicLabel>,
+    reload_fn: Option<DynamicLabel>,
 }
 
 impl X64 {
@@ -131,6 +134,8 @@ impl X64 {
             pinned: Vec::new(),
             resume_stubs: Vec::new(),
             marks: None,
+            spill_fn: None,
+            reload_fn: None,
         }
     }
 
@@ -715,6 +720,7 @@ impl Backend for X64 {
             ; pop rbp
             ; ret
         );
+        self.emit_pin_routines();
         let X64 {
             ops,
             resume,

@@ -20,7 +20,11 @@
 #![allow(clippy::useless_conversion)]
 
 use super::{X64, cell};
-use dynasmrt::{DynasmApi, dynasm};
+use dynasmrt::{DynasmApi, DynasmLabelApi, dynasm};
+
+/// Up to this many pinned cells, spills and reloads are inline; past it, calls of the
+/// function's spill and reload routines (less code to emit at every call and exit).
+const INLINE_PINS: usize = 3;
 
 /// Where a pinned cell lives.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -82,8 +86,48 @@ impl X64 {
         }
     }
 
-    /// Loads every pinned cell into its register (see the module docs for where).
+    /// Loads every pinned cell into its register (see the module docs for where): a call
+    /// of the function's reload routine when there are more than a few.
     pub(super) fn reload_pins(&mut self) {
+        if self.pinned.len() > INLINE_PINS {
+            let l = *self
+                .reload_fn
+                .get_or_insert_with(|| self.ops.new_dynamic_label());
+            asm!(self.ops ; call =>l);
+        } else {
+            self.emit_reload();
+        }
+    }
+
+    /// Writes every pinned cell's register to its frame cell (a call of the spill routine
+    /// when there are more than a few).
+    pub(super) fn spill_pins(&mut self) {
+        if self.pinned.len() > INLINE_PINS {
+            let l = *self
+                .spill_fn
+                .get_or_insert_with(|| self.ops.new_dynamic_label());
+            asm!(self.ops ; call =>l);
+        } else {
+            self.emit_spill();
+        }
+    }
+
+    /// The spill and reload routines the function's code calls (leaf routines: they need
+    /// no stack alignment), after its out-of-line paths.
+    pub(super) fn emit_pin_routines(&mut self) {
+        if let Some(l) = self.spill_fn {
+            asm!(self.ops ; =>l);
+            self.emit_spill();
+            asm!(self.ops ; ret);
+        }
+        if let Some(l) = self.reload_fn {
+            asm!(self.ops ; =>l);
+            self.emit_reload();
+            asm!(self.ops ; ret);
+        }
+    }
+
+    fn emit_reload(&mut self) {
         for i in 0..self.pinned.len() {
             let (c, pin) = self.pinned[i];
             let d = cell(c);
@@ -94,8 +138,7 @@ impl X64 {
         }
     }
 
-    /// Writes every pinned cell's register to its frame cell.
-    pub(super) fn spill_pins(&mut self) {
+    fn emit_spill(&mut self) {
         for i in 0..self.pinned.len() {
             let (c, pin) = self.pinned[i];
             let d = cell(c);
