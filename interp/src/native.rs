@@ -29,7 +29,7 @@
 //! to the caller, which pops the record. Each module keeps a table of its functions'
 //! direct entries ([`DirectEntry`], through `VmCtx::direct`) that compiled callers read at
 //! run time; an empty slot, a full frame vector, a value stack too short for the callee's
-//! frame or a host stack past its budget make the call a step exit instead. Any exit
+//! frame, or [`DIRECT_CALL_DEPTH`] calls nested already make the call a step exit instead. Any exit
 //! (step or trap) from a nested native frame drops the host stack back to the entry's: the
 //! executor continues from the innermost frame, whose callers resume one by one as it
 //! returns, exactly as if every call had been a step exit.
@@ -77,8 +77,9 @@ pub struct VmCtx {
     /// other threads bump while native code reads it.
     pub epoch: *const u64,
     /// The store's frame records (`StoreInner::frames`): base, length (which native code
-    /// changes as it calls and returns) and how many native code may push (the capacity,
-    /// or the depth limit if lower; 0 turns direct calls off).
+    /// changes as it calls and returns) and the length up to which native code may push
+    /// (the least of the capacity, the depth limit and [`DIRECT_CALL_DEPTH`] more than at
+    /// entry, which bounds the host stack direct calls use; 0 turns direct calls off).
     pub frames: *mut Frame,
     pub frames_len: usize,
     pub frames_limit: usize,
@@ -90,14 +91,18 @@ pub struct VmCtx {
     /// The current instance (for the frame records native code pushes).
     pub inst: u32,
     pub _pad2: u32,
-    /// Native code's own: the host stack pointer at entry (exits return to it) and the
-    /// lowest one direct calls may go down to.
+    /// Native code's own: the host stack pointer at entry (exits return to it).
     pub entry_sp: usize,
-    pub sp_limit: usize,
     /// The function and frame base (`regs`) of the frame that exited with a step or trap.
     pub exit_func: *const CompiledFunc,
     pub exit_regs: *mut u64,
 }
+
+/// Direct calls native code may nest on the host stack in one entry: a call past it takes
+/// a step exit, and the callee starts on a fresh host stack. Each nested call uses the
+/// stack for its return address and saved frame base (and a helper call at the innermost),
+/// so this stays within a few hundred KiB.
+pub const DIRECT_CALL_DEPTH: usize = 4096;
 
 /// One slot of a module's direct-entry table: the native address at which a caller enters
 /// the function with a fresh frame (0 until the function has native code), and the
@@ -140,7 +145,6 @@ impl Default for VmCtx {
             inst: 0,
             _pad2: 0,
             entry_sp: 0,
-            sp_limit: 0,
             exit_func: core::ptr::null(),
             exit_regs: core::ptr::null_mut(),
         }
@@ -174,7 +178,6 @@ pub mod offsets {
     pub const DIRECT: usize = core::mem::offset_of!(VmCtx, direct);
     pub const INST: usize = core::mem::offset_of!(VmCtx, inst);
     pub const ENTRY_SP: usize = core::mem::offset_of!(VmCtx, entry_sp);
-    pub const SP_LIMIT: usize = core::mem::offset_of!(VmCtx, sp_limit);
     pub const EXIT_FUNC: usize = core::mem::offset_of!(VmCtx, exit_func);
     pub const EXIT_REGS: usize = core::mem::offset_of!(VmCtx, exit_regs);
     /// A [`DirectEntry`](super::DirectEntry): its size and fields.

@@ -16,7 +16,9 @@
 
 use super::{Executor, Exit, Hot, Step};
 use crate::engine::EngineCore;
-use crate::native::{STATUS_RETURN, STATUS_STEP, STATUS_TRAP, VmCtx, trap_from_code};
+use crate::native::{
+    DIRECT_CALL_DEPTH, STATUS_RETURN, STATUS_STEP, STATUS_TRAP, VmCtx, trap_from_code,
+};
 use crate::ops::Instr;
 
 /// The executor's native-tier state.
@@ -155,7 +157,10 @@ impl Executor<'_> {
             vm.frames_limit = if self.gc_stress {
                 0
             } else {
-                frames.capacity().min(self.max_depth)
+                frames
+                    .capacity()
+                    .min(self.max_depth)
+                    .min(frames.len() + DIRECT_CALL_DEPTH)
             };
             let stack = self.store.stack.as_mut_ptr_range();
             (vm.stack, vm.stack_end) = (stack.start, stack.end);

@@ -42,10 +42,6 @@ fn cell(c: u16) -> i32 {
     c as i32 * 8
 }
 
-/// Host stack that nested direct calls may use below the entry stub's: past it, a call
-/// takes a step exit, which starts the callee on a fresh native stack.
-const DIRECT_STACK_BUDGET: i32 = 64 << 10;
-
 pub struct X64 {
     /// Assembles into a plain vector: the code is position-independent (relative jumps
     /// and tables within the function, helper addresses as absolute immediates), and
@@ -107,8 +103,6 @@ impl X64 {
             ; mov r14, QWORD [r15 + mem_len]
             ; push rbx
             ; mov QWORD [r15 + offsets::ENTRY_SP as i32], rsp
-            ; lea rax, [rsp - DIRECT_STACK_BUDGET]
-            ; mov QWORD [r15 + offsets::SP_LIMIT as i32], rax
             ; call QWORD [r15 + resume]
             // The body returned: STATUS_RETURN (0).
             ; xor eax, eax
@@ -534,13 +528,11 @@ impl Backend for X64 {
             ; lea rax, [r12 + rax * 8 + b]
             ; cmp rax, QWORD [r15 + offsets::STACK_END as i32]
             ; ja =>slow
-            // A frame record must fit in the frame vector (and the depth limit), and the
-            // call on the host stack budget.
+            // A frame record must fit in the frame vector, below the depth limit and the
+            // nesting budget of the host stack (`frames_limit`).
             ; mov rdx, QWORD [r15 + offsets::FRAMES_LEN as i32]
             ; cmp rdx, QWORD [r15 + offsets::FRAMES_LIMIT as i32]
             ; jae =>slow
-            ; cmp rsp, QWORD [r15 + offsets::SP_LIMIT as i32]
-            ; jb =>slow
             // Push the record the executor would: this function, its frame base (a cell
             // index into the value stack), the continuation and the instance.
             ; imul rax, rdx, offsets::FRAME_SIZE as i32
