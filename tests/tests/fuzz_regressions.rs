@@ -87,3 +87,51 @@ fn oracle_bugs_gloam_gets_right() -> Result<()> {
     }
     Ok(())
 }
+
+/// `i32.wrap_i64` of a value the JIT held in `rax` (or in a pinned register) kept the
+/// upper half, and a load through the wrapped address wrapped around to a small one
+/// instead of trapping (seed 40325635, and two others: an `i32.trunc_f64_s` and a division
+/// fed a wrapped value). Every mode must agree.
+#[test]
+fn wrapped_i64_is_zero_extended_in_every_tier() -> Result<()> {
+    let wat = r#"(module
+      (memory 1)
+      (func (export "load") (result f64)
+        i64.const -16385 i64.extend8_s i32.wrap_i64 f64.load offset=32377)
+      (func (export "wrap") (param i64) (result i64)
+        local.get 0 i32.wrap_i64 i64.extend_i32_u)
+      (func (export "loop") (param i64 i32) (result i64)
+        (local i64 i32)
+        (loop $l
+          ;; In a loop, so the cells are pinned to registers.
+          (local.set 3 (i32.wrap_i64 (local.get 0)))
+          (local.set 2 (i64.add (local.get 2) (i64.extend_i32_u (local.get 3))))
+          (local.set 2 (i64.add (local.get 2)
+            (i64.extend_i32_u (i32.div_u (i32.wrap_i64 (local.get 0)) (i32.const 3)))))
+          (br_if $l (local.tee 1 (i32.sub (local.get 1) (i32.const 1)))))
+        (local.get 2)))"#;
+    for threshold in [None, Some(0), Some(2)] {
+        let mut config = Config::new();
+        config.jit_threshold(threshold);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, wat)?;
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let load = instance.get_typed_func::<(), f64>(&mut store, "load")?;
+        let err = load.call(&mut store, ()).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::MemoryOutOfBounds),
+            "{threshold:?}"
+        );
+        let wrap = instance.get_typed_func::<i64, i64>(&mut store, "wrap")?;
+        assert_eq!(wrap.call(&mut store, -1)?, 0xffff_ffff, "{threshold:?}");
+        let lp = instance.get_typed_func::<(i64, i32), i64>(&mut store, "loop")?;
+        let x: i64 = -2; // low half 0xffff_fffe
+        let per = 0xffff_fffe + 0xffff_fffe / 3;
+        for _ in 0..3 {
+            assert_eq!(lp.call(&mut store, (x, 10))?, 10 * per, "{threshold:?}");
+        }
+    }
+    Ok(())
+}

@@ -278,8 +278,8 @@ impl X64 {
             (W32, Extend32S) => return false,
             // The 64-bit read left the whole cell: keep its low half.
             (W64, Low32) => asm!(self.ops ; mov eax, eax),
-            // The 32-bit read zero-extended already.
-            (W32, Low32) => {}
+            // `i32.wrap_i64`: the read skips the move when `rax` holds the (64-bit) cell.
+            (W32, Low32) => asm!(self.ops ; mov eax, eax),
         }
         self.write_gpr(RAX, dst);
         true

@@ -208,7 +208,12 @@ impl X64 {
     fn address(&mut self, bytes: u8, addr: Addr, pc: u32) {
         let oob = self.trap_label(Trap::MemoryOutOfBounds, pc);
         let offset = addr.offset;
-        self.read_gpr(false, 0, addr.base);
+        if self.rax == Some(addr.base) {
+            // Zero-extended whatever the cached cell holds above its low 32 bits.
+            asm!(self.ops ; mov eax, eax);
+        } else {
+            self.read_gpr(false, 0, addr.base);
+        }
         self.rax = None;
         if addr.add != 0 {
             // A 32-bit add wraps like the fused `i32.add` and zero-extends into `rax`.

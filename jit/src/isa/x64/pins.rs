@@ -163,7 +163,8 @@ impl X64 {
     /// (`w64` false) the low 32 zero-extended. Updates the `rax` cache when `reg` is `rax`.
     pub(super) fn read_gpr(&mut self, w64: bool, reg: u8, c: u16) {
         match (self.int_reg(c), self.pin_of(c)) {
-            // Already there (whole: the low 32 bits are the `i32` a 32-bit reader wants).
+            // Already there, whole: a 32-bit reader uses the low half (a reader that
+            // needs it zero-extended, such as `i32.wrap_i64`, extends it itself).
             (Some(r), _) if r == reg => return,
             (Some(r), _) => {
                 if w64 {
