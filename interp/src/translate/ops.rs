@@ -55,6 +55,7 @@ macro_rules! store {
 }
 
 impl Translator<'_> {
+    #[inline(always)]
     pub(super) fn visit_op(&mut self, op: O<'_>) -> R {
         let t = self;
         match op {
