@@ -17,7 +17,7 @@
 #![allow(non_snake_case, non_camel_case_types)]
 
 use super::{Executor, Exit, Hot};
-use crate::ops::{Cell, Dst, Imm, Instr, Reg};
+use crate::ops::{Cell, Dst, Imm, Instr, MAX_FIELDS, Reg, field_offsets};
 use crate::prelude::*;
 use crate::trap::Trap;
 
@@ -141,7 +141,7 @@ const NONE: u8 = 0;
 /// How an opcode takes part in threading (see [`thread`]), from [`OP_INFO`]. Operands
 /// are byte offsets into the instruction: `Instr` is `repr(u16)`, so each variant is
 /// laid out as a `repr(C)` struct of the `u16` opcode followed by its fields in order
-/// (see [`offsets`]).
+/// (see [`field_offsets`]).
 #[derive(Copy, Clone)]
 struct OpInfo {
     /// The handler reading every operand from its cell.
@@ -188,7 +188,7 @@ impl OpInfo {
 fn cell_at(instr: &Instr, at: u8) -> u16 {
     debug_assert!(at != NONE && at as usize + 2 <= size_of::<Instr>());
     // SAFETY: `at` comes from `OP_INFO[instr.opcode()]`, computed from the `repr(C)`
-    // layout of that very variant (see `offsets`): it is the offset of one of its `Reg`
+    // layout of that very variant (see `field_offsets`): it is the offset of one of its `Reg`
     // or `Dst` fields, two initialized bytes inside the instruction.
     unsafe {
         (instr as *const Instr)
@@ -214,30 +214,10 @@ fn u32_at(instr: &Instr, at: u8) -> u32 {
     }
 }
 
-/// At most this many fields in a row.
-const MAX_FIELDS: usize = 8;
-
-/// The byte offsets of a variant's fields, given each field's size and alignment in
-/// order: a `repr(C)` struct whose first field is the `u16` opcode.
-const fn offsets(fields: &[(usize, usize)]) -> [u8; MAX_FIELDS] {
-    let mut out = [NONE; MAX_FIELDS];
-    let mut at = size_of::<u16>();
-    let mut k = 0;
-    while k < fields.len() {
-        let (size, align) = fields[k];
-        at = at.div_ceil(align) * align;
-        out[k] = at as u8;
-        at += size;
-        k += 1;
-    }
-    assert!(at <= size_of::<Instr>());
-    out
-}
-
-/// The offsets of a field list's types (see [`offsets`]).
+/// The offsets of a field list's types (see [`field_offsets`]).
 macro_rules! layout {
     ($($t:ty),* $(,)?) => {
-        offsets(&[$((size_of::<$t>(), align_of::<$t>())),*])
+        field_offsets(&[$((size_of::<$t>(), align_of::<$t>())),*])
     };
 }
 
@@ -802,7 +782,7 @@ macro_rules! define_threaded {
             $(pub(super) mod $ot {
                 #[allow(unused_imports)]
                 use crate::ops::*;
-                use super::super::{MAX_FIELDS, offsets, field_offset, target_offset};
+                use super::super::{MAX_FIELDS, field_offset, field_offsets, target_offset};
                 const NAMES: &[&str] = &[$(stringify!($of)),*];
                 const OFFSETS: [u8; MAX_FIELDS] = layout!($($oft),*);
                 pub(crate) const TARGET: u8 =
@@ -811,30 +791,6 @@ macro_rules! define_threaded {
                     field_offset(NAMES, &OFFSETS, name)
                 }
             })*
-        }
-
-        /// One instruction of every opcode, each field a distinct value (see
-        /// `tests::Sample`).
-        #[cfg(test)]
-        #[allow(unused_mut, unused_variables, unused_assignments)]
-        fn samples() -> Vec<Instr> {
-            use crate::ops::*;
-            use tests::Sample;
-            vec![
-                $(Instr::$un { dst: Sample::sample(1), src: Sample::sample(2) },)*
-                $(Instr::$ut { dst: Sample::sample(1), src: Sample::sample(2) },)*
-                $(Instr::$bn { dst: Sample::sample(1), a: Sample::sample(2), b: Sample::sample(3) },)*
-                $(Instr::$bi { dst: Sample::sample(1), a: Sample::sample(2), imm: Sample::sample(3) },)*
-                $(Instr::$bt { dst: Sample::sample(1), a: Sample::sample(2), b: Sample::sample(3) },)*
-                $(Instr::$bc { a: Sample::sample(1), b: Sample::sample(2), target: Sample::sample(3) },)*
-                $(Instr::$bci { a: Sample::sample(1), imm: Sample::sample(2), target: Sample::sample(3) },)*
-                $(Instr::$ld { dst: Sample::sample(1), addr: Sample::sample(2), offset: Sample::sample(3) },)*
-                $(Instr::$st { addr: Sample::sample(1), val: Sample::sample(2), offset: Sample::sample(3) },)*
-                $({
-                    let mut k = 0;
-                    Instr::$ot { $($of: { k += 1; <$oft as Sample>::sample(k) }),* }
-                },)*
-            ]
         }
 
         /// Each opcode's facts, in table order, before [`OP_INFO`] patches the `other`
@@ -1288,51 +1244,6 @@ impl op::CheckEpoch {
 mod tests {
     use super::*;
 
-    /// A field value distinct from every other field's of the same instruction.
-    pub(super) trait Sample {
-        fn sample(k: u16) -> Self;
-    }
-    impl Sample for Dst {
-        fn sample(k: u16) -> Self {
-            Dst(0x1100 + k)
-        }
-    }
-    impl Sample for Reg {
-        fn sample(k: u16) -> Self {
-            Reg(0x2200 + k)
-        }
-    }
-    impl Sample for crate::ops::Target {
-        fn sample(k: u16) -> Self {
-            crate::ops::Target(0x3300_0000 + k as u32)
-        }
-    }
-    impl Sample for u8 {
-        fn sample(k: u16) -> Self {
-            0x40 + k as u8
-        }
-    }
-    impl Sample for u16 {
-        fn sample(k: u16) -> Self {
-            0x5500 + k
-        }
-    }
-    impl Sample for u32 {
-        fn sample(k: u16) -> Self {
-            0x6600_0000 + k as u32
-        }
-    }
-    impl Sample for i32 {
-        fn sample(k: u16) -> Self {
-            0x7700_0000 + k as i32
-        }
-    }
-    impl Sample for crate::ops::ImmBytes {
-        fn sample(k: u16) -> Self {
-            crate::ops::ImmBytes([0x80 + k as u8; 8])
-        }
-    }
-
     /// What an operand walk finds: each register and target field's byte offset.
     struct Fields {
         base: usize,
@@ -1356,7 +1267,7 @@ mod tests {
 
     #[test]
     fn op_info_offsets_name_fields_of_the_right_kind() {
-        let samples = samples();
+        let samples = crate::ops::samples::samples();
         assert_eq!(samples.len(), OP_INFO.len());
         for (op, mut instr) in samples.into_iter().enumerate() {
             assert_eq!(instr.opcode() as usize, op);

@@ -674,9 +674,8 @@ impl<'m> Translator<'m> {
                 cell
             }
         };
-        let mut v = crate::ops::CellVisitor(|c: &mut u16| *c = remap(*c));
         for instr in &mut self.code {
-            instr.visit_operands(&mut v);
+            instr.map_cells(remap);
         }
         for map in &mut self.stack_maps {
             for c in map.iter_mut() {
@@ -1422,7 +1421,8 @@ fn peephole(code: &mut [Instr]) {
         }
     }
     for pc in 0..code.len().saturating_sub(1) {
-        if let (Instr::Copy { dst, src }, Instr::Return1 { src: ret }) = (code[pc], code[pc + 1])
+        if let Instr::Copy { dst, src } = code[pc]
+            && let Instr::Return1 { src: ret } = code[pc + 1]
             && Reg::from(dst) == ret
         {
             code[pc] = Instr::Return1 { src };
