@@ -74,21 +74,90 @@ pub(crate) fn validate_body_with<R: WasmModuleResources>(
     }
     reader.set_features(features);
     let mut ops = wasmparser::OperatorsReader::new(reader);
+    let mut both = Both {
+        v,
+        heaps,
+        each: &mut each,
+        offset: 0,
+    };
     while !ops.eof() {
-        let offset = ops.original_position();
-        let op = match ops.read() {
-            Ok(op) => op,
+        both.offset = ops.original_position();
+        match ops.visit_operator(&mut both) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
             Err(e) => return Err(err(e)),
-        };
-        if let Err(e) = v.op(offset, &op) {
-            return Err(err(e));
         }
-        if needs_check(&op) {
-            check_operator(&op, heaps).map_err(|e| at(e, offset))?;
-        }
-        each(op);
     }
     ops.finish().map_err(err)
+}
+
+/// The visitor [`validate_body_with`] decodes each operator into: the validator's
+/// method for it, then (if valid) the [`Operator`](O) built from the same immediates,
+/// checked by [`check_operator`] and handed on. One decoding and no second dispatch on
+/// the operator for validation (as `FuncValidator::op` would do).
+struct Both<'v, 'h, 'e, R, F> {
+    v: &'v mut FuncValidator<R>,
+    heaps: &'h [HeapType],
+    each: &'e mut F,
+    /// The offset of the operator being visited.
+    offset: u64,
+}
+
+impl<R: WasmModuleResources, F: FnMut(O<'_>)> Both<'_, '_, '_, R, F> {
+    /// After the validator accepted `op`: gloam's own check, then `each`.
+    #[inline(always)]
+    fn accept(&mut self, op: O<'_>) -> Result<(), String> {
+        if needs_check(&op) {
+            check_operator(&op, self.heaps).map_err(|e| at(e, self.offset))?;
+        }
+        (self.each)(op);
+        Ok(())
+    }
+}
+
+/// The methods of [`Both`]: `$validator` is how to reach the validator's visitor.
+macro_rules! both_methods {
+    ($validator:ident; $( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[inline(always)]
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Result<(), String> {
+                if let Err(e) = self.v.$validator(self.offset).$visit($($($arg.clone()),*)?) {
+                    return Err(err(e));
+                }
+                self.accept(O::$op $({ $($arg),* })?)
+            }
+        )*
+    };
+}
+
+macro_rules! both_visit_methods {
+    ($($t:tt)*) => { both_methods!(visitor; $($t)*); };
+}
+
+macro_rules! both_simd_methods {
+    ($($t:tt)*) => { both_methods!(simd_visitor; $($t)*); };
+}
+
+#[allow(clippy::clone_on_copy)]
+impl<'a, R: WasmModuleResources, F: FnMut(O<'_>)> wasmparser::VisitOperator<'a>
+    for Both<'_, '_, '_, R, F>
+{
+    type Output = Result<(), String>;
+
+    fn simd_visitor(
+        &mut self,
+    ) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(both_visit_methods);
+}
+
+#[allow(clippy::clone_on_copy)]
+impl<'a, R: WasmModuleResources, F: FnMut(O<'_>)> wasmparser::VisitSimdOperator<'a>
+    for Both<'_, '_, '_, R, F>
+{
+    wasmparser::for_each_visit_simd_operator!(both_simd_methods);
 }
 
 fn at(e: String, offset: u64) -> String {
