@@ -466,6 +466,7 @@ impl<'m> Translator<'m> {
 }
 
 impl<'m> Translator<'m> {
+    #[inline(always)]
     pub(crate) fn visit(&mut self, op: Operator<'_>) -> R {
         if self.ctrl.last().is_some_and(|c| c.unreachable) {
             match op {
