@@ -88,36 +88,37 @@ pub(crate) fn thread(code: &[Instr], landings: &[u32]) -> Box<[Slot]> {
             *flag = true;
         }
     }
-    let mut slots = Vec::with_capacity(code.len());
     // The cell the previous instruction left in the accumulator, if any.
     let mut produced: Option<u16> = None;
-    for (i, &instr) in code.iter().enumerate() {
-        let info = &OP_INFO[instr.opcode() as usize];
-        let mut handler = None;
-        if let Some(d) = produced
-            && !is_target[i]
-        {
-            if info.first != NONE && cell_at(&instr, info.first) == d {
-                handler = info.run_acc;
-            } else if info.second != NONE && cell_at(&instr, info.second) == d {
-                handler = info.run_acc_b;
+    code.iter()
+        .enumerate()
+        .map(|(i, instr)| {
+            let info = &OP_INFO[instr.opcode() as usize];
+            let mut handler = None;
+            if let Some(d) = produced
+                && !is_target[i]
+            {
+                if info.first != NONE && cell_at(instr, info.first) == d {
+                    handler = info.run_acc;
+                } else if info.second != NONE && cell_at(instr, info.second) == d {
+                    handler = info.run_acc_b;
+                }
             }
-        }
-        if handler.is_none() && info.prefix != 0 {
-            handler = fuse_pair(code, &is_target, i, info);
-        }
-        produced = (info.produces != NONE).then(|| cell_at(&instr, info.produces));
-        let mut instr = instr;
-        if info.target != NONE {
-            let rel = u32_at(&instr, info.target) as i64 - (i as i64 + 1);
-            instr.set_target(crate::ops::Target(rel as i32 as u32));
-        }
-        slots.push(Slot {
-            handler: handler.unwrap_or(info.run),
-            instr,
-        });
-    }
-    slots.into_boxed_slice()
+            if handler.is_none() && info.prefix != 0 {
+                handler = fuse_pair(code, &is_target, i, info);
+            }
+            produced = (info.produces != NONE).then(|| cell_at(instr, info.produces));
+            let mut instr = *instr;
+            if info.target != NONE {
+                let rel = u32_at(&instr, info.target) as i64 - (i as i64 + 1);
+                set_u32_at(&mut instr, info.target, rel as i32 as u32);
+            }
+            Slot {
+                handler: handler.unwrap_or(info.run),
+                instr,
+            }
+        })
+        .collect()
 }
 
 /// The fused handler for instruction `i` (an `i32.add`, `i32.add_imm` or `i32.shl_imm`,
@@ -196,6 +197,21 @@ fn cell_at(instr: &Instr, at: u8) -> u16 {
             .add(at as usize)
             .cast::<u16>()
             .read_unaligned()
+    }
+}
+
+/// Writes `v` to the `u32` (a branch target) at byte offset `at` of `instr`.
+#[inline(always)]
+fn set_u32_at(instr: &mut Instr, at: u8, v: u32) {
+    debug_assert!(at != NONE && at as usize + 4 <= size_of::<Instr>());
+    // SAFETY: as in `u32_at`; the instruction is borrowed mutably, and any `u32` is a
+    // valid `Target`.
+    unsafe {
+        (instr as *mut Instr)
+            .cast::<u8>()
+            .add(at as usize)
+            .cast::<u32>()
+            .write_unaligned(v)
     }
 }
 
