@@ -536,7 +536,7 @@ impl<'m> Translator<'m> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, kind: Kind, ty: ValType) -> R<u16> {
         let home = self.home_at(self.stack.len());
         let end = home + ty.cells() as u32;
@@ -557,6 +557,7 @@ impl<'m> Translator<'m> {
         self.push(Kind::Temp, ty).map(Dst)
     }
 
+    #[inline(always)]
     fn push_const(&mut self, bits: u64, ty: ValType) -> R {
         self.push(Kind::Const(bits), ty).map(drop)
     }
@@ -568,6 +569,7 @@ impl<'m> Translator<'m> {
             .ok_or_else(|| "operand stack underflow in translator".to_string())
     }
 
+    #[inline(always)]
     fn emit(&mut self, instr: Instr) -> usize {
         let idx = self.code.len();
         self.code.push(instr);
@@ -631,6 +633,7 @@ impl<'m> Translator<'m> {
     }
 
     /// The register holding `e`'s value; a constant gets a pooled constant cell.
+    #[inline(always)]
     fn use_reg(&mut self, e: Entry) -> Reg {
         match e.kind {
             Kind::Local(r) => Reg(r),
@@ -692,6 +695,7 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
+    #[inline(always)]
     fn pop_reg(&mut self) -> R<Reg> {
         let e = self.pop()?;
         Ok(self.use_reg(e))
