@@ -73,22 +73,23 @@ pub(crate) fn validate_body_with<R: WasmModuleResources>(
         ValType::from_wasmparser(ty, heaps).map_err(|e| at(e, offset))?;
     }
     reader.set_features(features);
-    let mut ops = wasmparser::OperatorsReader::new(reader);
     let mut both = Both {
         v,
         heaps,
         each: &mut each,
         offset: 0,
     };
-    while !ops.eof() {
-        both.offset = ops.original_position();
-        match ops.visit_operator(&mut both) {
+    // The reader takes the control frames from the validator (as wasmparser's own
+    // `FuncValidator::validate` loop does), not from an `OperatorsReader`'s copy.
+    while !reader.eof() {
+        both.offset = reader.original_position();
+        match reader.visit_operator(&mut both) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(e),
             Err(e) => return Err(err(e)),
         }
     }
-    ops.finish().map_err(err)
+    reader.finish_expression(&both).map_err(err)
 }
 
 /// The visitor [`validate_body_with`] decodes each operator into: the validator's
@@ -136,6 +137,13 @@ macro_rules! both_visit_methods {
 
 macro_rules! both_simd_methods {
     ($($t:tt)*) => { both_methods!(simd_visitor; $($t)*); };
+}
+
+/// The validator's control frames: the innermost one's kind.
+impl<R: WasmModuleResources, F> wasmparser::FrameStack for Both<'_, '_, '_, R, F> {
+    fn current_frame(&self) -> Option<wasmparser::FrameKind> {
+        Some(self.v.get_control_frame(0)?.kind)
+    }
 }
 
 #[allow(clippy::clone_on_copy)]
