@@ -259,6 +259,7 @@ struct Scratch {
     local_types: Vec<ValType>,
     ref_locals: Vec<u16>,
     map_ids: hashbrown::HashMap<Box<[u16]>, u32>,
+    consts: Vec<u64>,
     const_ids: hashbrown::HashMap<u64, u16>,
 }
 
@@ -281,6 +282,7 @@ impl Scratch {
         self.local_types.clear();
         self.ref_locals.clear();
         self.map_ids.clear();
+        self.consts.clear();
         self.const_ids.clear();
         // A huge function's code buffer is not kept for the thread's lifetime.
         if self.code.capacity() > SCRATCH_KEEP_INSTRS {
@@ -373,7 +375,7 @@ impl<'m> Translator<'m> {
             safepoints: Vec::new(),
             stack_maps: Vec::new(),
             map_ids: core::mem::take(&mut scratch.map_ids),
-            consts: Vec::new(),
+            consts: core::mem::take(&mut scratch.consts),
             const_ids: core::mem::take(&mut scratch.const_ids),
             fuel: module.consume_fuel,
             epoch: module.epoch_interruption,
@@ -442,7 +444,8 @@ impl<'m> Translator<'m> {
             frame_size: t.max_cells.max(result_cells),
             param_cells: t.param_cells,
             local_cells: t.temp_base - t.param_cells,
-            consts: t.consts.into_boxed_slice(),
+            // Exact-size copies; the buffers go back to the scratch.
+            consts: t.consts.as_slice().into(),
             result_cells,
             func_index: t.func_index,
             safepoints: t.safepoints.into_boxed_slice(),
@@ -458,6 +461,7 @@ impl<'m> Translator<'m> {
             local_types: t.local_types,
             ref_locals: t.ref_locals,
             map_ids: t.map_ids,
+            consts: t.consts,
             const_ids: t.const_ids,
         }
         .give_back();
@@ -1246,6 +1250,14 @@ impl<'m> Translator<'m> {
     /// Records the stack map of the call about to be emitted: `externref` locals and the
     /// `externref` temporaries on the operand stack, arguments included.
     fn safepoint(&mut self) {
+        if self.ref_locals.is_empty()
+            && !self
+                .stack
+                .iter()
+                .any(|e| e.ty.is_gc_ref() && e.kind == Kind::Temp)
+        {
+            return;
+        }
         let mut cells = self.ref_locals.clone();
         cells.extend(
             self.stack
