@@ -420,7 +420,10 @@ impl<'m> Translator<'m> {
         let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
         t.return_pads();
         t.place_consts()?;
-        drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints, &mut t.handlers);
+        // Only fuel metering emits `consume_fuel`: nothing to look for without it.
+        if t.fuel {
+            drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints, &mut t.handlers);
+        }
         peephole(&mut t.code);
         #[cfg(all(
             not(debug_assertions),
