@@ -96,15 +96,17 @@ pub(crate) fn validate_body_with<R: WasmModuleResources>(
 /// method for it, then (if valid) the [`Operator`](O) built from the same immediates,
 /// checked by [`check_operator`] and handed on. One decoding and no second dispatch on
 /// the operator for validation (as `FuncValidator::op` would do).
-struct Both<'v, 'h, 'e, R, F> {
+struct Both<'v, 'h, 'e, R> {
     v: &'v mut FuncValidator<R>,
     heaps: &'h [HeapType],
-    each: &'e mut F,
+    /// Behind `dyn`: one copy of the (large) visitor per resource type, not one per
+    /// caller's closure as well.
+    each: &'e mut dyn FnMut(O<'_>),
     /// The offset of the operator being visited.
     offset: u64,
 }
 
-impl<R: WasmModuleResources, F: FnMut(O<'_>)> Both<'_, '_, '_, R, F> {
+impl<R: WasmModuleResources> Both<'_, '_, '_, R> {
     /// After the validator accepted `op`: gloam's own check, then `each`.
     #[inline(always)]
     fn accept(&mut self, op: O<'_>) -> Result<(), String> {
@@ -140,16 +142,14 @@ macro_rules! both_simd_methods {
 }
 
 /// The validator's control frames: the innermost one's kind.
-impl<R: WasmModuleResources, F> wasmparser::FrameStack for Both<'_, '_, '_, R, F> {
+impl<R: WasmModuleResources> wasmparser::FrameStack for Both<'_, '_, '_, R> {
     fn current_frame(&self) -> Option<wasmparser::FrameKind> {
         Some(self.v.get_control_frame(0)?.kind)
     }
 }
 
 #[allow(clippy::clone_on_copy)]
-impl<'a, R: WasmModuleResources, F: FnMut(O<'_>)> wasmparser::VisitOperator<'a>
-    for Both<'_, '_, '_, R, F>
-{
+impl<'a, R: WasmModuleResources> wasmparser::VisitOperator<'a> for Both<'_, '_, '_, R> {
     type Output = Result<(), String>;
 
     fn simd_visitor(
@@ -162,9 +162,7 @@ impl<'a, R: WasmModuleResources, F: FnMut(O<'_>)> wasmparser::VisitOperator<'a>
 }
 
 #[allow(clippy::clone_on_copy)]
-impl<'a, R: WasmModuleResources, F: FnMut(O<'_>)> wasmparser::VisitSimdOperator<'a>
-    for Both<'_, '_, '_, R, F>
-{
+impl<'a, R: WasmModuleResources> wasmparser::VisitSimdOperator<'a> for Both<'_, '_, '_, R> {
     wasmparser::for_each_visit_simd_operator!(both_simd_methods);
 }
 
