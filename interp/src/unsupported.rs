@@ -73,11 +73,13 @@ pub(crate) fn validate_body_with<R: WasmModuleResources>(
         ValType::from_wasmparser(ty, heaps).map_err(|e| at(e, offset))?;
     }
     reader.set_features(features);
+    let top = v.get_control_frame(0).map(|f| f.kind);
     let mut both = Both {
         v,
         heaps,
         each: &mut each,
         offset: 0,
+        top,
     };
     // The reader takes the control frames from the validator (as wasmparser's own
     // `FuncValidator::validate` loop does), not from an `OperatorsReader`'s copy.
@@ -104,12 +106,19 @@ struct Both<'v, 'h, 'e, R> {
     each: &'e mut dyn FnMut(O<'_>),
     /// The offset of the operator being visited.
     offset: u64,
+    /// The kind of the validator's innermost control frame (`None` after the body's
+    /// final `end`), refreshed after each operator that pushes or pops frames.
+    top: Option<wasmparser::FrameKind>,
 }
 
 impl<R: WasmModuleResources> Both<'_, '_, '_, R> {
     /// After the validator accepted `op`: gloam's own check, then `each`.
     #[inline(always)]
     fn accept(&mut self, op: O<'_>) -> Result<(), String> {
+        if changes_frames(&op) {
+            self.top = self.v.get_control_frame(0).map(|f| f.kind);
+        }
+        debug_assert_eq!(self.top, self.v.get_control_frame(0).map(|f| f.kind));
         if needs_check(&op) {
             check_operator(&op, self.heaps).map_err(|e| at(e, self.offset))?;
         }
@@ -143,9 +152,30 @@ macro_rules! both_simd_methods {
 
 /// The validator's control frames: the innermost one's kind.
 impl<R: WasmModuleResources> wasmparser::FrameStack for Both<'_, '_, '_, R> {
+    #[inline(always)]
     fn current_frame(&self) -> Option<wasmparser::FrameKind> {
-        Some(self.v.get_control_frame(0)?.kind)
+        self.top
     }
+}
+
+/// Whether the validator pushes or pops control frames for `op` (its only such
+/// operators), so [`Both::top`] must be refreshed. Inlined into each visit method,
+/// where the variant is known.
+#[inline(always)]
+fn changes_frames(op: &O<'_>) -> bool {
+    matches!(
+        op,
+        O::Block { .. }
+            | O::Loop { .. }
+            | O::If { .. }
+            | O::Else
+            | O::End
+            | O::TryTable { .. }
+            | O::Try { .. }
+            | O::Catch { .. }
+            | O::CatchAll
+            | O::Delegate { .. }
+    )
 }
 
 #[allow(clippy::clone_on_copy)]
