@@ -993,8 +993,9 @@ impl Instr {
     /// per-opcode offsets of [`Instr::CELLS`]: no `match` on the variant.
     #[inline]
     pub fn map_cells(&mut self, mut f: impl FnMut(u16) -> u16) {
+        let offsets = &Self::CELLS[self.opcode() as usize];
         let base = (self as *mut Instr).cast::<u8>();
-        for &at in &Self::CELLS[self.opcode() as usize] {
+        for &at in offsets {
             if at == 0 {
                 break;
             }
