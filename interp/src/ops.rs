@@ -62,6 +62,8 @@ impl From<Dst> for Reg {
 pub trait Operand: Copy {
     /// Whether this operand type is a branch target (see [`Instr::target`]).
     const IS_TARGET: bool = false;
+    /// Whether this operand type is a register, read or written (see [`Instr::map_cells`]).
+    const IS_CELL: bool = false;
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
     #[inline(always)]
     fn target_mut(&mut self) -> Option<&mut Target> {
@@ -79,6 +81,7 @@ pub trait Operand: Copy {
 }
 
 impl Operand for Reg {
+    const IS_CELL: bool = true;
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "r{}", self.0)
     }
@@ -88,6 +91,7 @@ impl Operand for Reg {
     }
 }
 impl Operand for Dst {
+    const IS_CELL: bool = true;
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "r{}", self.0)
     }
@@ -802,6 +806,16 @@ macro_rules! for_each_op {
     };
 }
 
+/// The register-operand offsets of a field list's types (see [`Instr::map_cells`]).
+macro_rules! cells_of {
+    ($($t:ty),* $(,)?) => {
+        select_offsets(
+            field_offsets(&[$((size_of::<$t>(), align_of::<$t>())),*]),
+            &[$(<$t as Operand>::IS_CELL),*],
+        )
+    };
+}
+
 macro_rules! define_instr {
     (
         unary: [$(($un:ident, $unm:literal, $unt:ty, $unf:expr)),* $(,)?],
@@ -884,6 +898,21 @@ macro_rules! define_instr {
                 $(false $(|| <$oft as Operand>::IS_TARGET)*,)*
             ];
 
+            /// The byte offsets of each opcode's register operands (its `Reg` and `Dst`
+            /// fields, in order; 0 ends the list), by opcode: see [`Instr::map_cells`].
+            const CELLS: &[[u8; MAX_FIELDS]] = &[
+                $({ let _ = stringify!($un); cells_of!(Dst, Reg) },)*
+                $({ let _ = stringify!($ut); cells_of!(Dst, Reg) },)*
+                $({ let _ = stringify!($bn); cells_of!(Dst, Reg, Reg) },)*
+                $({ let _ = stringify!($bi); cells_of!(Dst, Reg, i32) },)*
+                $({ let _ = stringify!($bt); cells_of!(Dst, Reg, Reg) },)*
+                $({ let _ = stringify!($bc); cells_of!(Reg, Reg, Target) },)*
+                $({ let _ = stringify!($bci); cells_of!(Reg, i32, Target) },)*
+                $({ let _ = stringify!($ld); cells_of!(Dst, Reg, u32) },)*
+                $({ let _ = stringify!($st); cells_of!(Reg, Reg, u32) },)*
+                $(cells_of!($($oft),*),)*
+            ];
+
             /// Calls `f` on every operand, in declaration order.
             pub fn for_each_operand(&mut self, f: &mut dyn FnMut(&mut dyn OperandMut)) {
                 match self {
@@ -922,6 +951,65 @@ macro_rules! define_instr {
 }
 
 for_each_op!(define_instr);
+
+/// At most this many fields in an instruction.
+pub(crate) const MAX_FIELDS: usize = 8;
+
+/// The byte offsets in an [`Instr`] of a variant's fields, given each field's size and
+/// alignment in order. `Instr` is `repr(u16)`: each variant is laid out as a `repr(C)`
+/// struct whose first field is the `u16` opcode (the Reference's "primitive
+/// representation of enums with fields"). Unused entries are 0.
+pub(crate) const fn field_offsets(fields: &[(usize, usize)]) -> [u8; MAX_FIELDS] {
+    let mut out = [0; MAX_FIELDS];
+    let mut at = size_of::<u16>();
+    let mut k = 0;
+    while k < fields.len() {
+        let (size, align) = fields[k];
+        at = at.div_ceil(align) * align;
+        out[k] = at as u8;
+        at += size;
+        k += 1;
+    }
+    assert!(at <= size_of::<Instr>());
+    out
+}
+
+/// The offsets of the fields flagged in `keep`, in order, then zeros.
+const fn select_offsets(offsets: [u8; MAX_FIELDS], keep: &[bool]) -> [u8; MAX_FIELDS] {
+    let mut out = [0; MAX_FIELDS];
+    let (mut k, mut n) = (0, 0);
+    while k < keep.len() {
+        if keep[k] {
+            out[n] = offsets[k];
+            n += 1;
+        }
+        k += 1;
+    }
+    out
+}
+
+impl Instr {
+    /// Replaces every register operand `r` (read or written) with `f(r)`, through the
+    /// per-opcode offsets of [`Instr::CELLS`]: no `match` on the variant.
+    #[inline]
+    pub fn map_cells(&mut self, mut f: impl FnMut(u16) -> u16) {
+        let offsets = &Self::CELLS[self.opcode() as usize];
+        let base = (self as *mut Instr).cast::<u8>();
+        for &at in offsets {
+            if at == 0 {
+                break;
+            }
+            // SAFETY: `at` is the offset of a `Reg` or `Dst` field (a `u16`) of this
+            // instruction's variant, computed from the variant's `repr(C)` layout (see
+            // `field_offsets`): two initialized bytes inside `*self`, which we borrow
+            // mutably.
+            unsafe {
+                let cell = base.add(at as usize).cast::<u16>();
+                cell.write_unaligned(f(cell.read_unaligned()));
+            }
+        }
+    }
+}
 
 /// A walk over an instruction's operands ([`Instr::visit_operands`]).
 pub trait OperandVisitor {
@@ -1151,10 +1239,113 @@ impl Imm for i64 {
 #[allow(dead_code)]
 type TrapResult<T> = Result<T, Trap>;
 
+/// One instruction of every opcode, in opcode order, each field a distinct value (see
+/// [`samples::Sample`]): for tests of the per-opcode tables.
+#[cfg(test)]
+macro_rules! define_samples {
+    (
+        unary: [$(($un:ident, $unm:literal, $unt:ty, $unf:expr)),* $(,)?],
+        unary_trap: [$(($ut:ident, $utm:literal, $utt:ty, $utf:expr)),* $(,)?],
+        binary: [$(($bn:ident, $bnm:literal, $bnt:ty, $bnf:expr)),* $(,)?],
+        binary_imm: [$(($bi:ident, $bim:literal, $bit:ty, $bif:expr)),* $(,)?],
+        binary_trap: [$(($bt:ident, $btm:literal, $btt:ty, $btf:expr)),* $(,)?],
+        br_cmp: [$(($bc:ident, $bcm:literal, $bct:ty, $bcf:expr, $bcfrom:ident, $bcnot:ident)),* $(,)?],
+        br_cmp_imm: [$(($bci:ident, $bcim:literal, $bcit:ty, $bcif:expr, $bcifrom:ident, $bcinot:ident)),* $(,)?],
+        load: [$(($ld:ident, $ldm:literal, $ldn:literal, $ldf:expr)),* $(,)?],
+        store: [$(($st:ident, $stm:literal, $stn:literal, $stt:ty, $stf:expr)),* $(,)?],
+        other: [$($(#[doc = $doc:literal])* $($hot:ident)? ($ot:ident, $otm:literal, { $($of:ident : $oft:ty),* $(,)? })),* $(,)?],
+    ) => {
+        #[allow(unused_mut, unused_variables, unused_assignments)]
+        pub(crate) fn samples() -> Vec<Instr> {
+            vec![
+                $(Instr::$un { dst: Sample::sample(1), src: Sample::sample(2) },)*
+                $(Instr::$ut { dst: Sample::sample(1), src: Sample::sample(2) },)*
+                $(Instr::$bn { dst: Sample::sample(1), a: Sample::sample(2), b: Sample::sample(3) },)*
+                $(Instr::$bi { dst: Sample::sample(1), a: Sample::sample(2), imm: Sample::sample(3) },)*
+                $(Instr::$bt { dst: Sample::sample(1), a: Sample::sample(2), b: Sample::sample(3) },)*
+                $(Instr::$bc { a: Sample::sample(1), b: Sample::sample(2), target: Sample::sample(3) },)*
+                $(Instr::$bci { a: Sample::sample(1), imm: Sample::sample(2), target: Sample::sample(3) },)*
+                $(Instr::$ld { dst: Sample::sample(1), addr: Sample::sample(2), offset: Sample::sample(3) },)*
+                $(Instr::$st { addr: Sample::sample(1), val: Sample::sample(2), offset: Sample::sample(3) },)*
+                $({
+                    let mut k = 0;
+                    Instr::$ot { $($of: { k += 1; <$oft as Sample>::sample(k) }),* }
+                },)*
+            ]
+        }
+    };
+}
+
+/// Sample instructions for tests (see [`define_samples!`]).
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+    use alloc::vec;
+    use alloc::vec::Vec;
+
+    /// A field value distinct from every other field's of the same instruction.
+    pub(crate) trait Sample {
+        fn sample(k: u16) -> Self;
+    }
+    impl Sample for Dst {
+        fn sample(k: u16) -> Self {
+            Dst(0x1100 + k)
+        }
+    }
+    impl Sample for Reg {
+        fn sample(k: u16) -> Self {
+            Reg(0x2200 + k)
+        }
+    }
+    impl Sample for Target {
+        fn sample(k: u16) -> Self {
+            Target(0x3300_0000 + k as u32)
+        }
+    }
+    impl Sample for u8 {
+        fn sample(k: u16) -> Self {
+            0x40 + k as u8
+        }
+    }
+    impl Sample for u16 {
+        fn sample(k: u16) -> Self {
+            0x5500 + k
+        }
+    }
+    impl Sample for u32 {
+        fn sample(k: u16) -> Self {
+            0x6600_0000 + k as u32
+        }
+    }
+    impl Sample for i32 {
+        fn sample(k: u16) -> Self {
+            0x7700_0000 + k as i32
+        }
+    }
+    impl Sample for ImmBytes {
+        fn sample(k: u16) -> Self {
+            ImmBytes([0x80 + k as u8; 8])
+        }
+    }
+
+    for_each_op!(define_samples);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn map_cells_rewrites_exactly_the_register_operands() {
+        for instr in super::samples::samples() {
+            let mut by_walk = instr;
+            by_walk.visit_operands(&mut CellVisitor(|c: &mut u16| *c ^= 0x8000));
+            let mut by_table = instr;
+            by_table.map_cells(|c| c ^ 0x8000);
+            assert_eq!(by_table, by_walk, "{}", instr.mnemonic());
+        }
+    }
 
     #[test]
     fn target_table_matches_the_operands() {

@@ -73,23 +73,188 @@ pub(crate) fn validate_body_with<R: WasmModuleResources>(
         ValType::from_wasmparser(ty, heaps).map_err(|e| at(e, offset))?;
     }
     reader.set_features(features);
-    let mut ops = wasmparser::OperatorsReader::new(reader);
-    while !ops.eof() {
-        let offset = ops.original_position();
-        let op = ops.read().map_err(err)?;
-        v.op(offset, &op).map_err(err)?;
-        check_operator(&op, heaps).map_err(|e| at(e, offset))?;
-        each(op);
+    let top = v.get_control_frame(0).map(|f| f.kind);
+    let mut both = Both {
+        v,
+        heaps,
+        each: &mut each,
+        offset: 0,
+        top,
+    };
+    // The reader takes the control frames from the validator (as wasmparser's own
+    // `FuncValidator::validate` loop does), not from an `OperatorsReader`'s copy.
+    while !reader.eof() {
+        both.offset = reader.original_position();
+        match reader.visit_operator(&mut both) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(e) => return Err(err(e)),
+        }
     }
-    ops.finish().map_err(err)
+    reader.finish_expression(&both).map_err(err)
+}
+
+/// The visitor [`validate_body_with`] decodes each operator into: the validator's
+/// method for it, then (if valid) the [`Operator`](O) built from the same immediates,
+/// checked by [`check_operator`] and handed on. One decoding and no second dispatch on
+/// the operator for validation (as `FuncValidator::op` would do).
+struct Both<'v, 'h, 'e, R> {
+    v: &'v mut FuncValidator<R>,
+    heaps: &'h [HeapType],
+    /// Behind `dyn`: one copy of the (large) visitor per resource type, not one per
+    /// caller's closure as well.
+    each: &'e mut dyn FnMut(O<'_>),
+    /// The offset of the operator being visited.
+    offset: u64,
+    /// The kind of the validator's innermost control frame (`None` after the body's
+    /// final `end`), refreshed after each operator that pushes or pops frames.
+    top: Option<wasmparser::FrameKind>,
+}
+
+impl<R: WasmModuleResources> Both<'_, '_, '_, R> {
+    /// After the validator accepted `op`: gloam's own check, then `each`.
+    #[inline(always)]
+    fn accept(&mut self, op: O<'_>) -> Result<(), String> {
+        if changes_frames(&op) {
+            self.top = self.v.get_control_frame(0).map(|f| f.kind);
+        }
+        debug_assert_eq!(self.top, self.v.get_control_frame(0).map(|f| f.kind));
+        if needs_check(&op) {
+            check_operator(&op, self.heaps).map_err(|e| at(e, self.offset))?;
+        }
+        (self.each)(op);
+        Ok(())
+    }
+}
+
+/// The methods of [`Both`]: `$validator` is how to reach the validator's visitor.
+macro_rules! both_methods {
+    ($validator:ident; $( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[inline(always)]
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Result<(), String> {
+                if let Err(e) = self.v.$validator(self.offset).$visit($($($arg.clone()),*)?) {
+                    return Err(err(e));
+                }
+                self.accept(O::$op $({ $($arg),* })?)
+            }
+        )*
+    };
+}
+
+macro_rules! both_visit_methods {
+    ($($t:tt)*) => { both_methods!(visitor; $($t)*); };
+}
+
+macro_rules! both_simd_methods {
+    ($($t:tt)*) => { both_methods!(simd_visitor; $($t)*); };
+}
+
+/// The validator's control frames: the innermost one's kind.
+impl<R: WasmModuleResources> wasmparser::FrameStack for Both<'_, '_, '_, R> {
+    #[inline(always)]
+    fn current_frame(&self) -> Option<wasmparser::FrameKind> {
+        self.top
+    }
+}
+
+/// Whether the validator pushes or pops control frames for `op` (its only such
+/// operators), so [`Both::top`] must be refreshed. Inlined into each visit method,
+/// where the variant is known.
+#[inline(always)]
+fn changes_frames(op: &O<'_>) -> bool {
+    matches!(
+        op,
+        O::Block { .. }
+            | O::Loop { .. }
+            | O::If { .. }
+            | O::Else
+            | O::End
+            | O::TryTable { .. }
+            | O::Try { .. }
+            | O::Catch { .. }
+            | O::CatchAll
+            | O::Delegate { .. }
+    )
+}
+
+#[allow(clippy::clone_on_copy)]
+impl<'a, R: WasmModuleResources> wasmparser::VisitOperator<'a> for Both<'_, '_, '_, R> {
+    type Output = Result<(), String>;
+
+    fn simd_visitor(
+        &mut self,
+    ) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(both_visit_methods);
+}
+
+#[allow(clippy::clone_on_copy)]
+impl<'a, R: WasmModuleResources> wasmparser::VisitSimdOperator<'a> for Both<'_, '_, '_, R> {
+    wasmparser::for_each_visit_simd_operator!(both_simd_methods);
 }
 
 fn at(e: String, offset: u64) -> String {
     format!("{e} (at offset {offset:#x})")
 }
 
+/// Whether [`check_operator`] may refuse `op`: a GC-proposal instruction or one naming a
+/// type. One `match` on the operator, inlined, so the common operators pay no call.
+#[inline(always)]
+fn needs_check(op: &O<'_>) -> bool {
+    matches!(
+        op,
+        O::RefEq
+            | O::StructNew { .. }
+            | O::StructNewDefault { .. }
+            | O::StructGet { .. }
+            | O::StructGetS { .. }
+            | O::StructGetU { .. }
+            | O::StructSet { .. }
+            | O::ArrayNew { .. }
+            | O::ArrayNewDefault { .. }
+            | O::ArrayNewFixed { .. }
+            | O::ArrayNewData { .. }
+            | O::ArrayNewElem { .. }
+            | O::ArrayGet { .. }
+            | O::ArrayGetS { .. }
+            | O::ArrayGetU { .. }
+            | O::ArraySet { .. }
+            | O::ArrayLen
+            | O::ArrayFill { .. }
+            | O::ArrayCopy { .. }
+            | O::ArrayInitData { .. }
+            | O::ArrayInitElem { .. }
+            | O::RefTestNonNull { .. }
+            | O::RefTestNullable { .. }
+            | O::RefCastNonNull { .. }
+            | O::RefCastNullable { .. }
+            | O::BrOnCast { .. }
+            | O::BrOnCastFail { .. }
+            | O::AnyConvertExtern
+            | O::ExternConvertAny
+            | O::RefI31
+            | O::I31GetS
+            | O::I31GetU
+            | O::RefNull { .. }
+            | O::TypedSelect { .. }
+            | O::Block {
+                blockty: wasmparser::BlockType::Type(_)
+            }
+            | O::Loop {
+                blockty: wasmparser::BlockType::Type(_)
+            }
+            | O::If {
+                blockty: wasmparser::BlockType::Type(_)
+            }
+    )
+}
+
 /// Refuses an operator of the GC proposal, or one naming a heap type gloam does not
 /// support.
+#[inline(never)]
 fn check_operator(op: &O<'_>, heaps: &[HeapType]) -> Result<(), String> {
     let gc = matches!(
         op,

@@ -17,7 +17,7 @@
 #![allow(non_snake_case, non_camel_case_types)]
 
 use super::{Executor, Exit, Hot};
-use crate::ops::{Cell, Dst, Imm, Instr, Reg};
+use crate::ops::{Cell, Dst, Imm, Instr, MAX_FIELDS, Reg, field_offsets};
 use crate::prelude::*;
 use crate::trap::Trap;
 
@@ -74,148 +74,226 @@ impl super::CodeUnit for Slot {
 /// `landings` are the code indices execution can reach other than by a branch of the
 /// code (the targets of exception handlers): they read no accumulator either.
 pub(crate) fn thread(code: &[Instr], landings: &[u32]) -> Box<[Slot]> {
-    // One operand walk per instruction: `Instr::target` visits every operand.
-    let targets: Vec<Option<crate::ops::Target>> = code.iter().map(Instr::target).collect();
     let mut is_target = vec![false; code.len() + 1];
-    for t in targets
-        .iter()
-        .flatten()
-        .map(|t| t.0)
-        .chain(landings.iter().copied())
-    {
+    for instr in code {
+        let at = OP_INFO[instr.opcode() as usize].target;
+        if at != NONE
+            && let Some(flag) = is_target.get_mut(u32_at(instr, at) as usize)
+        {
+            *flag = true;
+        }
+    }
+    for &t in landings {
         if let Some(flag) = is_target.get_mut(t as usize) {
             *flag = true;
         }
     }
-    let mut produced = None;
+    // The cell the previous instruction left in the accumulator, if any.
+    let mut produced: Option<u16> = None;
     code.iter()
         .enumerate()
-        .map(|(i, &instr)| {
-            let mut instr = instr;
-            let info = acc_info(&instr);
-            let mut reads_acc = None;
-            if i > 0
+        .map(|(i, instr)| {
+            let info = &OP_INFO[instr.opcode() as usize];
+            let mut handler = None;
+            if let Some(d) = produced
                 && !is_target[i]
-                && let Some(d) = produced
             {
-                if let (Some(a), Some(h)) = (info.first, info.run_acc)
-                    && a == d
-                {
-                    reads_acc = Some(h);
-                } else if let (Some(b), Some(h)) = (info.second, info.run_acc_b)
-                    && b == d
-                {
-                    reads_acc = Some(h);
+                if info.first != NONE && cell_at(instr, info.first) == d {
+                    handler = info.run_acc;
+                } else if info.second != NONE && cell_at(instr, info.second) == d {
+                    handler = info.run_acc_b;
                 }
             }
-            let handler = reads_acc
-                .or_else(|| fuse_pair(code, &is_target, i))
-                .unwrap_or(info.run);
-            produced = info.produces;
-            if let Some(t) = targets[i] {
-                let rel = t.0 as i64 - (i as i64 + 1);
-                instr.set_target(crate::ops::Target(rel as i32 as u32));
+            if handler.is_none() && info.prefix != 0 {
+                handler = fuse_pair(code, &is_target, i, info);
             }
-            Slot { handler, instr }
+            produced = (info.produces != NONE).then(|| cell_at(instr, info.produces));
+            let mut instr = *instr;
+            if info.target != NONE {
+                let rel = u32_at(&instr, info.target) as i64 - (i as i64 + 1);
+                set_u32_at(&mut instr, info.target, rel as i32 as u32);
+            }
+            Slot {
+                handler: handler.unwrap_or(info.run),
+                instr,
+            }
         })
         .collect()
 }
 
-/// The fused handler for instruction `i` when the next instruction, which no branch
-/// targets, uses its result as first operand: an `i32.add` or `i32.add_imm` tested by a
-/// compare-and-branch, or an `i32.add`, `i32.add_imm` or `i32.shl_imm` used as a load's
-/// address. The fused slot runs both and skips the second one's slot (which keeps its
-/// handler: the frame, traps and the `match` dispatcher see the same code).
+/// The fused handler for instruction `i` (an `i32.add`, `i32.add_imm` or `i32.shl_imm`,
+/// whose facts are `info`) when the next instruction, which no branch targets, uses its
+/// result as first operand: a compare-and-branch testing an `i32.add` or `i32.add_imm`,
+/// or a load addressed by any of the three. The fused slot runs both and skips the
+/// second one's slot (which keeps its handler: the frame, traps and the `match`
+/// dispatcher see the same code).
 #[inline]
-fn fuse_pair(code: &[Instr], is_target: &[bool], i: usize) -> Option<Handler> {
-    let (dst, prefix) = match code[i] {
-        Instr::I32Add { dst, .. } => (dst.0, 0),
-        Instr::I32AddImm { dst, .. } => (dst.0, 1),
-        Instr::I32ShlImm { dst, .. } => (dst.0, 2),
-        _ => return None,
-    };
+fn fuse_pair(code: &[Instr], is_target: &[bool], i: usize, info: &OpInfo) -> Option<Handler> {
     let next = code.get(i + 1)?;
-    if is_target[i + 1] || first_operand(next) != Some(dst) {
-        return None;
-    }
-    if let Some(handlers) = load_after(next) {
-        return Some(handlers[prefix]);
-    }
-    let (add, add_imm) = after_add(next)?;
-    match prefix {
-        0 => Some(add),
-        1 => Some(add_imm),
-        _ => None,
-    }
+    let next_info = &OP_INFO[next.opcode() as usize];
+    let fused = next_info.after[info.prefix as usize - 1]?;
+    let dst = cell_at(&code[i], info.produces);
+    (!is_target[i + 1] && cell_at(next, next_info.first) == dst).then_some(fused)
 }
 
-/// A call or return row: its `call_op` handler, outside the accumulator.
-fn call_row(run: Handler) -> AccInfo {
-    AccInfo {
-        produces: None,
-        first: None,
-        second: None,
-        run,
-        run_acc: None,
-        run_acc_b: None,
-    }
-}
+/// "No such operand" in [`OpInfo`]'s byte offsets (offset 0 is the opcode).
+const NONE: u8 = 0;
 
-/// How an instruction takes part in the accumulator (see [`thread`]).
-struct AccInfo {
-    /// The cell whose value its handler leaves in the accumulator.
-    produces: Option<u16>,
-    /// The operand its `run_acc` handler reads from the accumulator.
-    first: Option<u16>,
-    /// The operand its `run_acc_b` handler reads from the accumulator.
-    second: Option<u16>,
+/// How an opcode takes part in threading (see [`thread`]), from [`OP_INFO`]. Operands
+/// are byte offsets into the instruction: `Instr` is `repr(u16)`, so each variant is
+/// laid out as a `repr(C)` struct of the `u16` opcode followed by its fields in order
+/// (see [`field_offsets`]).
+#[derive(Copy, Clone)]
+struct OpInfo {
+    /// The handler reading every operand from its cell.
     run: Handler,
+    /// The handler taking the `first` operand from the accumulator.
     run_acc: Option<Handler>,
+    /// The handler taking the `second` operand from the accumulator.
     run_acc_b: Option<Handler>,
+    /// For a compare-and-branch or a load: its fused handlers after an `i32.add`,
+    /// `i32.add_imm` and `i32.shl_imm` (by `prefix - 1`) that computes its first operand.
+    after: [Option<Handler>; 3],
+    /// The cell (a `Dst`) whose value the handler leaves in the accumulator.
+    produces: u8,
+    /// The operand (a `Reg`) `run_acc` reads from the accumulator.
+    first: u8,
+    /// The operand (a `Reg`) `run_acc_b` reads from the accumulator.
+    second: u8,
+    /// The branch target (a `Target`).
+    target: u8,
+    /// 1, 2, 3 for `i32.add`, `i32.add_imm`, `i32.shl_imm` (prefixes of a fused pair),
+    /// else 0.
+    prefix: u8,
 }
 
-#[inline]
-fn acc_info(instr: &Instr) -> AccInfo {
-    if let Some(info) = other_acc_info(instr) {
-        return info;
-    }
-    match *instr {
-        Instr::GlobalGet { dst, .. } => {
-            return AccInfo {
-                produces: Some(dst.0),
-                first: None,
-                second: None,
-                run: global_op::get,
-                run_acc: None,
-                run_acc_b: None,
-            };
+impl OpInfo {
+    /// A row outside the accumulator.
+    const fn plain(run: Handler, target: u8) -> OpInfo {
+        OpInfo {
+            run,
+            run_acc: None,
+            run_acc_b: None,
+            after: [None; 3],
+            produces: NONE,
+            first: NONE,
+            second: NONE,
+            target,
+            prefix: 0,
         }
-        Instr::Call { .. } => return call_row(call_op::call),
-        Instr::CallIndirect { .. } => return call_row(call_op::call_indirect),
-        Instr::Return { .. } => return call_row(call_op::ret),
-        Instr::Return1 { .. } => return call_row(call_op::ret1),
-        Instr::GlobalSet { src, .. } => {
-            return AccInfo {
-                produces: None,
-                first: Some(src.0),
-                second: None,
-                run: global_op::set,
-                run_acc: Some(global_op::set_acc),
-                run_acc_b: None,
-            };
-        }
-        _ => {}
-    }
-    let op = instr.opcode() as usize;
-    AccInfo {
-        produces: produces(instr),
-        first: first_operand(instr),
-        second: second_operand(instr),
-        run: HANDLERS[op],
-        run_acc: ACC_HANDLERS[op],
-        run_acc_b: ACC_B_HANDLERS[op],
     }
 }
+
+/// The register number at byte offset `at` of `instr`.
+#[inline(always)]
+fn cell_at(instr: &Instr, at: u8) -> u16 {
+    debug_assert!(at != NONE && at as usize + 2 <= size_of::<Instr>());
+    // SAFETY: `at` comes from `OP_INFO[instr.opcode()]`, computed from the `repr(C)`
+    // layout of that very variant (see `field_offsets`): it is the offset of one of its `Reg`
+    // or `Dst` fields, two initialized bytes inside the instruction.
+    unsafe {
+        (instr as *const Instr)
+            .cast::<u8>()
+            .add(at as usize)
+            .cast::<u16>()
+            .read_unaligned()
+    }
+}
+
+/// Writes `v` to the `u32` (a branch target) at byte offset `at` of `instr`.
+#[inline(always)]
+fn set_u32_at(instr: &mut Instr, at: u8, v: u32) {
+    debug_assert!(at != NONE && at as usize + 4 <= size_of::<Instr>());
+    // SAFETY: as in `u32_at`; the instruction is borrowed mutably, and any `u32` is a
+    // valid `Target`.
+    unsafe {
+        (instr as *mut Instr)
+            .cast::<u8>()
+            .add(at as usize)
+            .cast::<u32>()
+            .write_unaligned(v)
+    }
+}
+
+/// The `u32` (a branch target) at byte offset `at` of `instr`.
+#[inline(always)]
+fn u32_at(instr: &Instr, at: u8) -> u32 {
+    debug_assert!(at != NONE && at as usize + 4 <= size_of::<Instr>());
+    // SAFETY: as in `cell_at`: `at` is the offset of a `Target` field (a `u32`) of the
+    // instruction's variant.
+    unsafe {
+        (instr as *const Instr)
+            .cast::<u8>()
+            .add(at as usize)
+            .cast::<u32>()
+            .read_unaligned()
+    }
+}
+
+/// The offsets of a field list's types (see [`field_offsets`]).
+macro_rules! layout {
+    ($($t:ty),* $(,)?) => {
+        field_offsets(&[$((size_of::<$t>(), align_of::<$t>())),*])
+    };
+}
+
+/// The offset of the last field flagged in `is_target`, or [`NONE`].
+const fn target_offset(offsets: &[u8; MAX_FIELDS], is_target: &[bool]) -> u8 {
+    let mut found = NONE;
+    let mut k = 0;
+    while k < is_target.len() {
+        if is_target[k] {
+            found = offsets[k];
+        }
+        k += 1;
+    }
+    found
+}
+
+/// The offset of the field called `name` (which must exist).
+const fn field_offset(names: &[&str], offsets: &[u8; MAX_FIELDS], name: &str) -> u8 {
+    let mut k = 0;
+    while k < names.len() {
+        if names[k].len() == name.len() {
+            let (a, b) = (names[k].as_bytes(), name.as_bytes());
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return offsets[k];
+            }
+        }
+        k += 1;
+    }
+    panic!("no such field")
+}
+
+/// The facts of every opcode: [`BASE_INFO`] (the families, and every `other` row outside
+/// the accumulator) with the `other` rows that take part in it patched in.
+static OP_INFO: [OpInfo; BASE_INFO.len()] = {
+    let mut t = [BASE_INFO[0]; BASE_INFO.len()];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = BASE_INFO[i];
+        i += 1;
+    }
+    t[Opc::I32Add as usize].prefix = 1;
+    t[Opc::I32AddImm as usize].prefix = 2;
+    t[Opc::I32ShlImm as usize].prefix = 3;
+    t[Opc::GlobalGet as usize].run = global_op::get;
+    t[Opc::GlobalGet as usize].produces = fields::GlobalGet::at("dst");
+    t[Opc::GlobalSet as usize].run = global_op::set;
+    t[Opc::GlobalSet as usize].run_acc = Some(global_op::set_acc);
+    t[Opc::GlobalSet as usize].first = fields::GlobalSet::at("src");
+    // Calls and returns: their `call_op` handlers, outside the accumulator.
+    t[Opc::Call as usize].run = call_op::call;
+    t[Opc::CallIndirect as usize].run = call_op::call_indirect;
+    t[Opc::Return as usize].run = call_op::ret;
+    t[Opc::Return1 as usize].run = call_op::ret1;
+    patch_acc_others(&mut t);
+    t
+};
 
 /// Handlers of `hot` rows of the `other` family that take part in the accumulator: `run`
 /// leaves the row's `dst` in it (when it has one), `run_acc` takes the row's first
@@ -245,21 +323,22 @@ macro_rules! acc_others {
             )*
         }
 
-        fn other_acc_info(instr: &Instr) -> Option<AccInfo> {
-            match *instr {
-                $(Instr::$name { $($f),* } => {
-                    $(let _ = $f;)*
-                    Some(AccInfo {
-                        produces: acc_reg!($prod),
-                        first: acc_reg!($first),
-                        second: None,
-                        run: acc_op::$name::run,
-                        run_acc: acc_in_fn!($first, $name),
-                        run_acc_b: None,
-                    })
-                })*
-                _ => None,
-            }
+        /// Patches the rows of [`acc_others!`] into the opcode facts.
+        const fn patch_acc_others(t: &mut [OpInfo]) {
+            $(
+                let _ = stringify!($($f),*);
+                t[Opc::$name as usize] = OpInfo {
+                    run: acc_op::$name::run,
+                    run_acc: acc_in_fn!($first, $name),
+                    run_acc_b: None,
+                    after: [None; 3],
+                    produces: acc_field!($name, $prod),
+                    first: acc_field!($name, $first),
+                    second: NONE,
+                    target: fields::$name::TARGET,
+                    prefix: 0,
+                };
+            )*
         }
     };
 }
@@ -275,13 +354,13 @@ macro_rules! acc_out {
     }};
 }
 
-/// The cell an [`acc_others!`] row names (`none`: no such cell).
-macro_rules! acc_reg {
-    (none) => {
-        None
+/// The offset of the cell an [`acc_others!`] row names (`none`: no such cell).
+macro_rules! acc_field {
+    ($name:ident, none) => {
+        NONE
     };
-    ($r:ident) => {
-        Some($r.0)
+    ($name:ident, $r:ident) => {
+        fields::$name::at(stringify!($r))
     };
 }
 
@@ -703,117 +782,133 @@ macro_rules! define_threaded {
             })*
         }
 
-        /// Handlers indexed by opcode, in table order (the order of `Instr`'s variants).
-        static HANDLERS: &[Handler] = &[
-            $(op::$un::run,)*
-            $(op::$ut::run,)*
-            $(op::$bn::run,)*
-            $(op::$bi::run,)*
-            $(op::$bt::run,)*
-            $(op::$bc::run,)*
-            $(op::$bci::run,)*
-            $(op::$ld::run,)*
-            $(op::$st::run,)*
-            $(op::$ot::run,)*
+        /// Opcode numbers by name (the order of `Instr`'s variants), to patch rows of
+        /// [`OP_INFO`].
+        #[allow(dead_code)]
+        #[repr(u16)]
+        enum Opc {
+            $($un,)* $($ut,)* $($bn,)* $($bi,)* $($bt,)* $($bc,)* $($bci,)* $($ld,)* $($st,)*
+            $($ot,)*
+        }
+
+        /// The field offsets of every `other` row, in a module named after it: `at(name)`
+        /// and `TARGET` (its branch target's offset, or [`NONE`]).
+        #[allow(non_snake_case, dead_code)]
+        mod fields {
+            $(pub(super) mod $ot {
+                #[allow(unused_imports)]
+                use crate::ops::*;
+                use super::super::{MAX_FIELDS, field_offset, field_offsets, target_offset};
+                const NAMES: &[&str] = &[$(stringify!($of)),*];
+                const OFFSETS: [u8; MAX_FIELDS] = layout!($($oft),*);
+                pub(crate) const TARGET: u8 =
+                    target_offset(&OFFSETS, &[$(<$oft as Operand>::IS_TARGET),*]);
+                pub(crate) const fn at(name: &str) -> u8 {
+                    field_offset(NAMES, &OFFSETS, name)
+                }
+            })*
+        }
+
+        /// Each opcode's facts, in table order, before [`OP_INFO`] patches the `other`
+        /// rows that take part in the accumulator.
+        const BASE_INFO: &[OpInfo] = &[
+            $(family_info!(unary op::$un),)*
+            $(family_info!(unary op::$ut),)*
+            $(family_info!(binary op::$bn),)*
+            $(family_info!(binary_imm op::$bi),)*
+            $(family_info!(binary op::$bt),)*
+            $(family_info!(br_cmp op::$bc),)*
+            $(family_info!(br_cmp_imm op::$bci),)*
+            $(family_info!(load op::$ld),)*
+            $(family_info!(store op::$st),)*
+            $(OpInfo::plain(op::$ot::run, fields::$ot::TARGET),)*
         ];
-
-        /// The variants reading the second operand (`b`, or a store's `val`) from the
-        /// accumulator, indexed by opcode (`None` where a row has no such operand).
-        static ACC_B_HANDLERS: &[Option<Handler>] = &[
-            $({ let _ = stringify!($un); None },)*
-            $({ let _ = stringify!($ut); None },)*
-            $(Some(op::$bn::run_acc_b as Handler),)*
-            $({ let _ = stringify!($bi); None },)*
-            $(Some(op::$bt::run_acc_b as Handler),)*
-            $(Some(op::$bc::run_acc_b as Handler),)*
-            $({ let _ = stringify!($bci); None },)*
-            $({ let _ = stringify!($ld); None },)*
-            $(Some(op::$st::run_acc_b as Handler),)*
-            $({ let _ = stringify!($ot); None },)*
-        ];
-
-        /// The fused handlers for an `i32.add` (`.0`) or `i32.add_imm` (`.1`) followed by
-        /// the compare-and-branch of each opcode that tests its result.
-        fn after_add(branch: &Instr) -> Option<(Handler, Handler)> {
-            match *branch {
-                $(Instr::$bc { .. } => Some((op::$bc::after_add, op::$bc::after_add_imm)),)*
-                $(Instr::$bci { .. } => Some((op::$bci::after_add, op::$bci::after_add_imm)),)*
-                _ => None,
-            }
-        }
-
-        /// The fused handlers for an `i32.add`, `i32.add_imm` or `i32.shl_imm` followed
-        /// by the load of each opcode that uses its result as the address.
-        fn load_after(load: &Instr) -> Option<[Handler; 3]> {
-            match *load {
-                $(Instr::$ld { .. } => Some([
-                    op::$ld::after_add,
-                    op::$ld::after_add_imm,
-                    op::$ld::after_shl_imm,
-                ]),)*
-                _ => None,
-            }
-        }
-
-        /// The accumulator-reading variants, indexed by opcode (`None` for `other` rows).
-        static ACC_HANDLERS: &[Option<Handler>] = &[
-            $(Some(op::$un::run_acc as Handler),)*
-            $(Some(op::$ut::run_acc as Handler),)*
-            $(Some(op::$bn::run_acc as Handler),)*
-            $(Some(op::$bi::run_acc as Handler),)*
-            $(Some(op::$bt::run_acc as Handler),)*
-            $(Some(op::$bc::run_acc as Handler),)*
-            $(Some(op::$bci::run_acc as Handler),)*
-            $(Some(op::$ld::run_acc as Handler),)*
-            $(Some(op::$st::run_acc as Handler),)*
-            $({ let _ = stringify!($ot); None },)*
-        ];
-
-        /// The cell whose value a family instruction leaves in the accumulator.
-        #[inline]
-        fn produces(instr: &Instr) -> Option<u16> {
-            match *instr {
-                $(Instr::$un { dst, .. })|*
-                $(| Instr::$ut { dst, .. })*
-                $(| Instr::$bn { dst, .. })*
-                $(| Instr::$bi { dst, .. })*
-                $(| Instr::$bt { dst, .. })*
-                $(| Instr::$ld { dst, .. })* => Some(dst.0),
-                _ => None,
-            }
-        }
-
-        /// The second operand of a family instruction: the one `run_acc_b` reads from
-        /// the accumulator.
-        #[inline]
-        fn second_operand(instr: &Instr) -> Option<u16> {
-            match *instr {
-                $(Instr::$bn { b, .. })|*
-                $(| Instr::$bt { b, .. })*
-                $(| Instr::$bc { b, .. })* => Some(b.0),
-                $(Instr::$st { val, .. })|* => Some(val.0),
-                _ => None,
-            }
-        }
-
-        /// The first operand of a family instruction: the one `run_acc` reads from the
-        /// accumulator.
-        #[inline]
-        fn first_operand(instr: &Instr) -> Option<u16> {
-            match *instr {
-                $(Instr::$un { src, .. })|*
-                $(| Instr::$ut { src, .. })* => Some(src.0),
-                $(Instr::$bn { a, .. })|*
-                $(| Instr::$bi { a, .. })*
-                $(| Instr::$bt { a, .. })*
-                $(| Instr::$bc { a, .. })*
-                $(| Instr::$bci { a, .. })* => Some(a.0),
-                $(Instr::$ld { addr, .. })|*
-                $(| Instr::$st { addr, .. })* => Some(addr.0),
-                _ => None,
-            }
-        }
     };
+}
+
+/// The [`OpInfo`] of a family row (`$op`: its handler struct), from the family's fields.
+macro_rules! family_info {
+    (unary $($op:ident)::*) => {{
+        let l = layout!(Dst, Reg);
+        OpInfo {
+            run_acc: Some($($op)::*::run_acc as Handler),
+            produces: l[0],
+            first: l[1],
+            ..OpInfo::plain($($op)::*::run, NONE)
+        }
+    }};
+    (binary $($op:ident)::*) => {{
+        let l = layout!(Dst, Reg, Reg);
+        OpInfo {
+            run_acc: Some($($op)::*::run_acc as Handler),
+            run_acc_b: Some($($op)::*::run_acc_b as Handler),
+            produces: l[0],
+            first: l[1],
+            second: l[2],
+            ..OpInfo::plain($($op)::*::run, NONE)
+        }
+    }};
+    (binary_imm $($op:ident)::*) => {{
+        let l = layout!(Dst, Reg, i32);
+        OpInfo {
+            run_acc: Some($($op)::*::run_acc as Handler),
+            produces: l[0],
+            first: l[1],
+            ..OpInfo::plain($($op)::*::run, NONE)
+        }
+    }};
+    (br_cmp $($op:ident)::*) => {{
+        let l = layout!(Reg, Reg, crate::ops::Target);
+        OpInfo {
+            run_acc: Some($($op)::*::run_acc as Handler),
+            run_acc_b: Some($($op)::*::run_acc_b as Handler),
+            after: [
+                Some($($op)::*::after_add as Handler),
+                Some($($op)::*::after_add_imm as Handler),
+                None,
+            ],
+            first: l[0],
+            second: l[1],
+            ..OpInfo::plain($($op)::*::run, l[2])
+        }
+    }};
+    (br_cmp_imm $($op:ident)::*) => {{
+        let l = layout!(Reg, i32, crate::ops::Target);
+        OpInfo {
+            run_acc: Some($($op)::*::run_acc as Handler),
+            after: [
+                Some($($op)::*::after_add as Handler),
+                Some($($op)::*::after_add_imm as Handler),
+                None,
+            ],
+            first: l[0],
+            ..OpInfo::plain($($op)::*::run, l[2])
+        }
+    }};
+    (load $($op:ident)::*) => {{
+        let l = layout!(Dst, Reg, u32);
+        OpInfo {
+            run_acc: Some($($op)::*::run_acc as Handler),
+            after: [
+                Some($($op)::*::after_add as Handler),
+                Some($($op)::*::after_add_imm as Handler),
+                Some($($op)::*::after_shl_imm as Handler),
+            ],
+            produces: l[0],
+            first: l[1],
+            ..OpInfo::plain($($op)::*::run, NONE)
+        }
+    }};
+    (store $($op:ident)::*) => {{
+        let l = layout!(Reg, Reg, u32);
+        OpInfo {
+            run_acc: Some($($op)::*::run_acc as Handler),
+            run_acc_b: Some($($op)::*::run_acc_b as Handler),
+            first: l[0],
+            second: l[1],
+            ..OpInfo::plain($($op)::*::run, NONE)
+        }
+    }};
 }
 
 /// For `other` rows that need the executor: the handler body, kept out of line (allocas in
@@ -1165,10 +1260,80 @@ impl op::CheckEpoch {
 mod tests {
     use super::*;
 
+    /// What an operand walk finds: each register and target field's byte offset.
+    struct Fields {
+        base: usize,
+        dsts: Vec<u8>,
+        regs: Vec<u8>,
+        targets: Vec<u8>,
+    }
+
+    impl crate::ops::OperandVisitor for Fields {
+        fn visit<T: crate::ops::Operand>(&mut self, op: &mut T) {
+            let at = (op as *mut T as usize - self.base) as u8;
+            if T::IS_TARGET {
+                self.targets.push(at);
+            } else if op.dst_mut().is_some() {
+                self.dsts.push(at);
+            } else if op.cell_mut().is_some() {
+                self.regs.push(at);
+            }
+        }
+    }
+
+    #[test]
+    fn op_info_offsets_name_fields_of_the_right_kind() {
+        let samples = crate::ops::samples::samples();
+        assert_eq!(samples.len(), OP_INFO.len());
+        for (op, mut instr) in samples.into_iter().enumerate() {
+            assert_eq!(instr.opcode() as usize, op);
+            let mut f = Fields {
+                base: &instr as *const Instr as usize,
+                dsts: Vec::new(),
+                regs: Vec::new(),
+                targets: Vec::new(),
+            };
+            instr.visit_operands(&mut f);
+            let info = &OP_INFO[op];
+            let name = instr.mnemonic();
+            assert!(
+                info.produces == NONE || f.dsts.contains(&info.produces),
+                "{name}"
+            );
+            assert!(info.first == NONE || f.regs.contains(&info.first), "{name}");
+            assert!(
+                info.second == NONE || f.regs.contains(&info.second),
+                "{name}"
+            );
+            assert_eq!(
+                info.target,
+                f.targets.last().copied().unwrap_or(NONE),
+                "{name}"
+            );
+            assert_eq!(info.run_acc.is_some(), info.first != NONE, "{name}");
+            assert_eq!(info.run_acc_b.is_some(), info.second != NONE, "{name}");
+            // The values read there are the sampled ones.
+            if info.produces != NONE {
+                assert!(
+                    (0x1101..0x1110).contains(&cell_at(&instr, info.produces)),
+                    "{name}"
+                );
+            }
+            for at in [info.first, info.second] {
+                if at != NONE {
+                    assert!((0x2201..0x2210).contains(&cell_at(&instr, at)), "{name}");
+                }
+            }
+            if info.target != NONE {
+                assert_eq!(u32_at(&instr, info.target) >> 24, 0x33, "{name}");
+            }
+        }
+    }
+
     #[test]
     fn handler_table_matches_opcodes() {
         // The last opcode is `Data`; the table must have exactly one handler per opcode.
         let last = Instr::Data { a: 0, b: 0 }.opcode() as usize;
-        assert_eq!(HANDLERS.len(), last + 1);
+        assert_eq!(OP_INFO.len(), last + 1);
     }
 }

@@ -259,6 +259,7 @@ struct Scratch {
     local_types: Vec<ValType>,
     ref_locals: Vec<u16>,
     map_ids: hashbrown::HashMap<Box<[u16]>, u32>,
+    consts: Vec<u64>,
     const_ids: hashbrown::HashMap<u64, u16>,
 }
 
@@ -281,6 +282,7 @@ impl Scratch {
         self.local_types.clear();
         self.ref_locals.clear();
         self.map_ids.clear();
+        self.consts.clear();
         self.const_ids.clear();
         // A huge function's code buffer is not kept for the thread's lifetime.
         if self.code.capacity() > SCRATCH_KEEP_INSTRS {
@@ -373,7 +375,7 @@ impl<'m> Translator<'m> {
             safepoints: Vec::new(),
             stack_maps: Vec::new(),
             map_ids: core::mem::take(&mut scratch.map_ids),
-            consts: Vec::new(),
+            consts: core::mem::take(&mut scratch.consts),
             const_ids: core::mem::take(&mut scratch.const_ids),
             fuel: module.consume_fuel,
             epoch: module.epoch_interruption,
@@ -418,7 +420,10 @@ impl<'m> Translator<'m> {
         let result_cells: u32 = ty.results().iter().map(|r| r.cells() as u32).sum();
         t.return_pads();
         t.place_consts()?;
-        drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints, &mut t.handlers);
+        // Only fuel metering emits `consume_fuel`: nothing to look for without it.
+        if t.fuel {
+            drop_empty_fuel_blocks(&mut t.code, &mut t.safepoints, &mut t.handlers);
+        }
         peephole(&mut t.code);
         #[cfg(all(
             not(debug_assertions),
@@ -442,7 +447,8 @@ impl<'m> Translator<'m> {
             frame_size: t.max_cells.max(result_cells),
             param_cells: t.param_cells,
             local_cells: t.temp_base - t.param_cells,
-            consts: t.consts.into_boxed_slice(),
+            // Exact-size copies; the buffers go back to the scratch.
+            consts: t.consts.as_slice().into(),
             result_cells,
             func_index: t.func_index,
             safepoints: t.safepoints.into_boxed_slice(),
@@ -458,6 +464,7 @@ impl<'m> Translator<'m> {
             local_types: t.local_types,
             ref_locals: t.ref_locals,
             map_ids: t.map_ids,
+            consts: t.consts,
             const_ids: t.const_ids,
         }
         .give_back();
@@ -466,6 +473,7 @@ impl<'m> Translator<'m> {
 }
 
 impl<'m> Translator<'m> {
+    #[inline(always)]
     pub(crate) fn visit(&mut self, op: Operator<'_>) -> R {
         if self.ctrl.last().is_some_and(|c| c.unreachable) {
             match op {
@@ -535,7 +543,7 @@ impl<'m> Translator<'m> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, kind: Kind, ty: ValType) -> R<u16> {
         let home = self.home_at(self.stack.len());
         let end = home + ty.cells() as u32;
@@ -556,6 +564,7 @@ impl<'m> Translator<'m> {
         self.push(Kind::Temp, ty).map(Dst)
     }
 
+    #[inline(always)]
     fn push_const(&mut self, bits: u64, ty: ValType) -> R {
         self.push(Kind::Const(bits), ty).map(drop)
     }
@@ -567,6 +576,7 @@ impl<'m> Translator<'m> {
             .ok_or_else(|| "operand stack underflow in translator".to_string())
     }
 
+    #[inline(always)]
     fn emit(&mut self, instr: Instr) -> usize {
         let idx = self.code.len();
         self.code.push(instr);
@@ -630,6 +640,7 @@ impl<'m> Translator<'m> {
     }
 
     /// The register holding `e`'s value; a constant gets a pooled constant cell.
+    #[inline(always)]
     fn use_reg(&mut self, e: Entry) -> Reg {
         match e.kind {
             Kind::Local(r) => Reg(r),
@@ -674,9 +685,8 @@ impl<'m> Translator<'m> {
                 cell
             }
         };
-        let mut v = crate::ops::CellVisitor(|c: &mut u16| *c = remap(*c));
         for instr in &mut self.code {
-            instr.visit_operands(&mut v);
+            instr.map_cells(remap);
         }
         for map in &mut self.stack_maps {
             for c in map.iter_mut() {
@@ -692,6 +702,7 @@ impl<'m> Translator<'m> {
         Ok(())
     }
 
+    #[inline(always)]
     fn pop_reg(&mut self) -> R<Reg> {
         let e = self.pop()?;
         Ok(self.use_reg(e))
@@ -1242,6 +1253,14 @@ impl<'m> Translator<'m> {
     /// Records the stack map of the call about to be emitted: `externref` locals and the
     /// `externref` temporaries on the operand stack, arguments included.
     fn safepoint(&mut self) {
+        if self.ref_locals.is_empty()
+            && !self
+                .stack
+                .iter()
+                .any(|e| e.ty.is_gc_ref() && e.kind == Kind::Temp)
+        {
+            return;
+        }
         let mut cells = self.ref_locals.clone();
         cells.extend(
             self.stack
@@ -1422,7 +1441,8 @@ fn peephole(code: &mut [Instr]) {
         }
     }
     for pc in 0..code.len().saturating_sub(1) {
-        if let (Instr::Copy { dst, src }, Instr::Return1 { src: ret }) = (code[pc], code[pc + 1])
+        if let Instr::Copy { dst, src } = code[pc]
+            && let Instr::Return1 { src: ret } = code[pc + 1]
             && Reg::from(dst) == ret
         {
             code[pc] = Instr::Return1 { src };

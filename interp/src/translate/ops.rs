@@ -55,6 +55,7 @@ macro_rules! store {
 }
 
 impl Translator<'_> {
+    #[inline(always)]
     pub(super) fn visit_op(&mut self, op: O<'_>) -> R {
         let t = self;
         match op {
@@ -100,9 +101,11 @@ impl Translator<'_> {
             O::TypedSelectMulti { .. } => Err("multi-value select is not supported".into()),
 
             O::LocalGet { local_index } => {
-                let r = t.local_reg(local_index)?;
-                let ty = t.local_type(local_index)?;
-                t.push(Kind::Local(r), ty).map(drop)
+                let i = local_index as usize;
+                match (t.local_regs.get(i), t.local_types.get(i)) {
+                    (Some(&r), Some(&ty)) => t.push(Kind::Local(r), ty).map(drop),
+                    _ => Err(format!("no local {local_index}")),
+                }
             }
             O::LocalSet { local_index } => t.local_set(local_index, false),
             O::LocalTee { local_index } => t.local_set(local_index, true),
@@ -467,13 +470,6 @@ impl Translator<'_> {
             Some(_) => Ok(I32),
             None => Err(format!("no table {table}")),
         }
-    }
-
-    fn local_type(&self, index: u32) -> R<ValType> {
-        self.local_types
-            .get(index as usize)
-            .copied()
-            .ok_or_else(|| format!("no local {index}"))
     }
 
     fn global_type(&self, index: u32) -> R<ValType> {

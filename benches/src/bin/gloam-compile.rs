@@ -1,0 +1,65 @@
+//! `gloam-compile [MB] [RUNS] [MODE]`: compiles the generated large module (`large.rs`,
+//! `MB` megabytes of code, default 1) `RUNS` times (default 3) in fresh engines and prints
+//! the best compile time and throughput. `MODE` is `jit` (the default: eager translation
+//! plus `jit_compile_all`, the `gloam-jit` engine, one thread) or `interp-eager`.
+//!
+//! Meant for instruction counts: every compile goes through [`compile_once`], so
+//! `valgrind --tool=callgrind --toggle-collect='*compile_once*' gloam-compile 1 1` counts
+//! exactly the compiles (module bytes to ready-to-call code) and nothing of the generator.
+
+use gloam_benches::engines::{Engine, Runtime};
+use gloam_benches::{Gloam, GloamMode, large};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// One compile of `wasm` in `engine`; kept out of line so a profiler can select it.
+#[inline(never)]
+fn compile_once(engine: &dyn Engine, wasm: &[u8]) -> anyhow::Result<()> {
+    let compiled = engine.compile(wasm)?;
+    drop(std::hint::black_box(compiled));
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mb: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+    let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let mode = match args.get(2).map(String::as_str) {
+        None | Some("jit") => GloamMode::Jit,
+        Some("interp-eager") => GloamMode::InterpEager,
+        Some(other) => {
+            eprintln!("gloam-compile: unknown mode `{other}` (jit, interp-eager)");
+            return ExitCode::FAILURE;
+        }
+    };
+    let module = large::generate((mb * 1e6) as usize);
+    let runtime = Gloam {
+        mode,
+        parallel: false,
+    };
+    let mut best = f64::MAX;
+    for _ in 0..runs.max(1) {
+        let engine = match runtime.engine() {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("gloam-compile: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let start = Instant::now();
+        if let Err(e) = compile_once(&*engine, &module.bytes) {
+            eprintln!("gloam-compile: {e:#}");
+            return ExitCode::FAILURE;
+        }
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!(
+        "{}: {} bytes ({} functions), best of {runs}: {:.2} ms, {:.2} MB/s",
+        runtime.name(),
+        module.bytes.len(),
+        module.functions,
+        best * 1e3,
+        module.bytes.len() as f64 / best / 1e6
+    );
+    ExitCode::SUCCESS
+}
