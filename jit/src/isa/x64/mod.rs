@@ -80,7 +80,18 @@ pub struct X64 {
 impl X64 {
     /// A backend for `func`, of about `code_len` bytecode instructions.
     pub fn new(code_len: usize, func: *const CompiledFunc) -> X64 {
-        let mut ops = VecAssembler::new_with_capacity(0, 64 + code_len * 12, 0, 0, 0, 0, 0);
+        // Room for what a function of this size usually needs (code bytes; labels and
+        // references to them: branch targets and out-of-line exits), so the buffers do
+        // not grow one push at a time.
+        let mut ops = VecAssembler::new_with_capacity(
+            0,
+            64 + code_len * 12,
+            0,
+            0,
+            16 + code_len / 2,
+            0,
+            16 + code_len,
+        );
         let exit = ops.new_dynamic_label();
         let (mem, mem_len, resume) = (
             offsets::MEM as i32,
@@ -117,8 +128,8 @@ impl X64 {
         X64 {
             ops,
             exit,
-            resume: Vec::new(),
-            traps: Vec::new(),
+            resume: Vec::with_capacity(4 + code_len / 8),
+            traps: Vec::with_capacity(4 + code_len / 4),
             refunds: Vec::new(),
             popcnt: std::arch::is_x86_feature_detected!("popcnt"),
             rax: None,
@@ -126,7 +137,7 @@ impl X64 {
             direct: None,
             pins: Vec::new(),
             pinned: Vec::new(),
-            resume_stubs: Vec::new(),
+            resume_stubs: Vec::with_capacity(4 + code_len / 8),
             marks: None,
             spill_fn: None,
             reload_fn: None,
