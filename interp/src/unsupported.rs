@@ -200,10 +200,9 @@ fn at(e: String, offset: u64) -> String {
     format!("{e} (at offset {offset:#x})")
 }
 
-/// Whether [`check_operator`] may refuse `op`: a GC-proposal instruction or one naming a
-/// type. One `match` on the operator, inlined, so the common operators pay no call.
+/// Whether `op` is an instruction of the GC proposal (which gloam does not build yet).
 #[inline(always)]
-fn needs_check(op: &O<'_>) -> bool {
+fn is_gc_operator(op: &O<'_>) -> bool {
     matches!(
         op,
         O::RefEq
@@ -238,59 +237,36 @@ fn needs_check(op: &O<'_>) -> bool {
             | O::RefI31
             | O::I31GetS
             | O::I31GetU
-            | O::RefNull { .. }
-            | O::TypedSelect { .. }
-            | O::Block {
-                blockty: wasmparser::BlockType::Type(_)
-            }
-            | O::Loop {
-                blockty: wasmparser::BlockType::Type(_)
-            }
-            | O::If {
-                blockty: wasmparser::BlockType::Type(_)
-            }
     )
+}
+
+/// Whether [`check_operator`] may refuse `op`: a GC-proposal instruction or one naming a
+/// type. Inlined (the two `matches!` become one test of the opcode), so the common
+/// operators pay no call.
+#[inline(always)]
+fn needs_check(op: &O<'_>) -> bool {
+    is_gc_operator(op)
+        || matches!(
+            op,
+            O::RefNull { .. }
+                | O::TypedSelect { .. }
+                | O::Block {
+                    blockty: wasmparser::BlockType::Type(_)
+                }
+                | O::Loop {
+                    blockty: wasmparser::BlockType::Type(_)
+                }
+                | O::If {
+                    blockty: wasmparser::BlockType::Type(_)
+                }
+        )
 }
 
 /// Refuses an operator of the GC proposal, or one naming a heap type gloam does not
 /// support.
 #[inline(never)]
 fn check_operator(op: &O<'_>, heaps: &[HeapType]) -> Result<(), String> {
-    let gc = matches!(
-        op,
-        O::RefEq
-            | O::StructNew { .. }
-            | O::StructNewDefault { .. }
-            | O::StructGet { .. }
-            | O::StructGetS { .. }
-            | O::StructGetU { .. }
-            | O::StructSet { .. }
-            | O::ArrayNew { .. }
-            | O::ArrayNewDefault { .. }
-            | O::ArrayNewFixed { .. }
-            | O::ArrayNewData { .. }
-            | O::ArrayNewElem { .. }
-            | O::ArrayGet { .. }
-            | O::ArrayGetS { .. }
-            | O::ArrayGetU { .. }
-            | O::ArraySet { .. }
-            | O::ArrayLen
-            | O::ArrayFill { .. }
-            | O::ArrayCopy { .. }
-            | O::ArrayInitData { .. }
-            | O::ArrayInitElem { .. }
-            | O::RefTestNonNull { .. }
-            | O::RefTestNullable { .. }
-            | O::RefCastNonNull { .. }
-            | O::RefCastNullable { .. }
-            | O::BrOnCast { .. }
-            | O::BrOnCastFail { .. }
-            | O::AnyConvertExtern
-            | O::ExternConvertAny
-            | O::RefI31
-            | O::I31GetS
-            | O::I31GetU
-    );
+    let gc = is_gc_operator(op);
     if gc {
         return Err(format!(
             "instruction {op:?} is not supported (GC proposal: not built yet)"
