@@ -57,11 +57,11 @@ pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode,
             // one epilogue); the code is position-independent, so it runs there.
             let entry: NativeEntry = unsafe { std::mem::transmute(base as *const u8) };
             let direct = a.direct.map(|off| base + off);
-            // SAFETY: the resume offsets were recorded at instruction boundaries where the
-            // frame cells hold the interpreter's state for that code index; the direct
-            // entry offset was recorded where the backend emitted its direct-entry
-            // prologue; both are relative to the function's start `base`, and the `Arc`
-            // owner keeps the mapping alive as long as the `NativeCode`.
+            // SAFETY: the resume and direct-entry offsets are relative to `base`, where
+            // this function's code now lies: the resume offsets were recorded at
+            // instruction boundaries where the frame cells hold the interpreter's state for
+            // that code index, the direct entry where the backend emitted its prologue;
+            // the `Arc` owner keeps the mapping alive as long as the `NativeCode`.
             Ok(unsafe {
                 NativeCode::new(entry, direct, resume, a.code.len(), Box::new(buf.clone()))
             })

@@ -48,6 +48,8 @@ pub struct X64 {
     /// `crate::link` copies a whole batch into one executable mapping.
     ops: VecAssembler<X64Relocation>,
     exit: DynamicLabel,
+    /// The entry stub's epilogue, which every exit leaves through.
+    leave: DynamicLabel,
     resume: Vec<(u32, AssemblyOffset)>,
     /// Out-of-line exits (traps, and the step exits of epoch checks): `(label, status,
     /// pc)`; status 0: already in `eax`.
@@ -93,6 +95,7 @@ impl X64 {
             16 + code_len,
         );
         let exit = ops.new_dynamic_label();
+        let leave = ops.new_dynamic_label();
         let (mem, mem_len, resume) = (
             offsets::MEM as i32,
             offsets::MEM_LEN as i32,
@@ -117,6 +120,8 @@ impl X64 {
             ; call QWORD [r15 + resume]
             // The body returned: STATUS_RETURN (0).
             ; xor eax, eax
+            // The one epilogue (exits come here with their status and `rsp` reset).
+            ; =>leave
             ; pop rbx
             ; pop r15
             ; pop r14
@@ -128,6 +133,7 @@ impl X64 {
         X64 {
             ops,
             exit,
+            leave,
             resume: Vec::with_capacity(4 + code_len / 8),
             traps: Vec::with_capacity(4 + code_len / 4),
             refunds: Vec::new(),
@@ -720,13 +726,7 @@ impl Backend for X64 {
             ; mov QWORD [r15 + offsets::EXIT_FUNC as i32], rcx
             ; mov QWORD [r15 + offsets::EXIT_REGS as i32], r12
             ; mov rsp, QWORD [r15 + offsets::ENTRY_SP as i32]
-            ; pop rbx
-            ; pop r15
-            ; pop r14
-            ; pop r13
-            ; pop r12
-            ; pop rbp
-            ; ret
+            ; jmp =>self.leave
         );
         self.emit_pin_routines();
         let X64 {
