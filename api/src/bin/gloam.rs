@@ -603,18 +603,11 @@ fn disas(args: &[String]) -> Result<ExitCode> {
                 catches.join(", ")
             );
         }
-        let listing = if jit && only.is_some() {
-            jit_listing(&module, index)
-        } else {
-            None
-        };
-        match &listing {
-            None => {
-                for (pc, instr) in code.code.iter().enumerate() {
-                    out!("  {pc:>5}: {instr}");
-                }
+        // One function with `--jit`: its machine code under each instruction.
+        if !(jit && only.is_some() && print_with_machine_code(&module, index, &code.code)) {
+            for (pc, instr) in code.code.iter().enumerate() {
+                out!("  {pc:>5}: {instr}");
             }
-            Some(l) => print_with_machine_code(&code.code, l),
         }
         out!();
     }
@@ -718,22 +711,16 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     })
 }
 
-/// The JIT's listing of function `index`, for `disas --jit --func`; `None` without a JIT.
-#[cfg(feature = "jit")]
-fn jit_listing(module: &Module, index: u32) -> Option<gloam::JitListing> {
-    module.jit_listing(index).ok()
-}
-
-#[cfg(not(feature = "jit"))]
-fn jit_listing(_module: &Module, _index: u32) -> Option<()> {
-    None
-}
-
 /// Prints the bytecode with each instruction's machine code under it (Intel syntax,
 /// offsets from the function's start), then the entry and the out-of-line paths.
+/// Returns false, printing nothing, when the JIT has no listing for the function (it
+/// stays interpreted, or the build has no JIT).
 #[cfg(feature = "jit")]
-fn print_with_machine_code(code: &[gloam_interp::ops::Instr], l: &gloam::JitListing) {
+fn print_with_machine_code(module: &Module, index: u32, code: &[gloam_interp::ops::Instr]) -> bool {
     use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+    let Ok(l) = module.jit_listing(index) else {
+        return false;
+    };
     let disassemble = |from: usize, to: usize| {
         let bytes = &l.code[from..to];
         let mut decoder = Decoder::with_ip(64, bytes, from as u64, DecoderOptions::NONE);
@@ -746,10 +733,10 @@ fn print_with_machine_code(code: &[gloam_interp::ops::Instr], l: &gloam::JitList
         }
     };
     let first = l.marks.first().map_or(l.code.len(), |m| m.1);
-    out!(
-        "         ; entry stub (offset 0), direct entry at {:?}",
-        l.direct
-    );
+    match l.direct {
+        Some(d) => out!("         ; entry stub at 0, direct entry at {d:x}"),
+        None => out!("         ; entry stub at 0"),
+    }
     disassemble(0, first);
     for (i, &(pc, start)) in l.marks.iter().enumerate() {
         match code.get(pc as usize) {
@@ -759,11 +746,14 @@ fn print_with_machine_code(code: &[gloam_interp::ops::Instr], l: &gloam::JitList
         let end = l.marks.get(i + 1).map_or(l.code.len(), |m| m.1);
         disassemble(start, end);
     }
+    true
 }
 
 #[cfg(not(feature = "jit"))]
-fn print_with_machine_code(code: &[gloam_interp::ops::Instr], _l: &()) {
-    for (pc, instr) in code.iter().enumerate() {
-        out!("  {pc:>5}: {instr}");
-    }
+fn print_with_machine_code(
+    _module: &Module,
+    _index: u32,
+    _code: &[gloam_interp::ops::Instr],
+) -> bool {
+    false
 }
