@@ -536,41 +536,62 @@ impl Module {
         self.check_bodies_parallel(bodies, eager, threads)
     }
 
-    /// [`Self::check_bodies`] on one thread with eager translation: each body is decoded
-    /// once, every operator going to the translator right after the validator. A
-    /// translation error is kept (in the function's slot, too) while validation goes
-    /// on, so the errors win in the same order as with separate passes.
+    /// [`Self::check_bodies`] on one thread with eager translation. A translation error is
+    /// kept (in the function's slot, too) while validation goes on, so the errors win in
+    /// the same order as with separate passes.
     fn check_and_translate(&self, bodies: Vec<FuncJob<'_>>) -> Result<(), String> {
         let mut allocs = wasmparser::FuncValidatorAllocations::default();
         let mut first_translation_error = None;
         for (i, (func, body)) in bodies.into_iter().enumerate() {
-            let mut v = func.into_validator(allocs);
-            let mut t = translate::Translator::new(self, i as u32, &body);
-            let valid = crate::unsupported::validate_body_with(
-                &mut v,
-                &body,
-                &self.heap_types,
-                self.features,
-                |op| {
-                    let step = match &mut t {
-                        Ok(t) if !t.done() => t.visit(op),
-                        _ => Ok(()),
-                    };
-                    if let Err(e) = step {
-                        t = Err(e);
-                    }
-                },
-            );
-            allocs = v.into_allocations();
-            valid?;
-            let result = t.and_then(translate::Translator::finish);
-            if let Err(e) = &result {
-                first_translation_error.get_or_insert_with(|| e.clone());
+            let valid;
+            (valid, allocs) = self.check_and_translate_one(i, func, body, allocs);
+            if let Err(e) = valid? {
+                first_translation_error.get_or_insert(e);
             }
-            // The slot is empty: nothing else can reach the module before `new` returns.
-            let _ = self.code[i].set(result.map(Box::new));
         }
         first_translation_error.map_or(Ok(()), Err)
+    }
+
+    /// Validates and translates defined function `i` with one decoding of its body: every
+    /// operator goes to the translator right after the validator. The translation (or its
+    /// error) fills the function's slot. Returns `Err` for a validation error, else
+    /// `Ok` of the translation's outcome, and the validator's allocations for the next.
+    fn check_and_translate_one(
+        &self,
+        i: usize,
+        func: wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+        body: wasmparser::FunctionBody<'_>,
+        allocs: wasmparser::FuncValidatorAllocations,
+    ) -> (
+        Result<Result<(), String>, String>,
+        wasmparser::FuncValidatorAllocations,
+    ) {
+        let mut v = func.into_validator(allocs);
+        let mut t = translate::Translator::new(self, i as u32, &body);
+        let valid = crate::unsupported::validate_body_with(
+            &mut v,
+            &body,
+            &self.heap_types,
+            self.features,
+            |op| {
+                let step = match &mut t {
+                    Ok(t) if !t.done() => t.visit(op),
+                    _ => Ok(()),
+                };
+                if let Err(e) = step {
+                    t = Err(e);
+                }
+            },
+        );
+        let allocs = v.into_allocations();
+        if let Err(e) = valid {
+            return (Err(e), allocs);
+        }
+        let result = t.and_then(translate::Translator::finish);
+        let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        // The slot is empty: nothing else can reach the module before `new` returns.
+        let _ = self.code[i].set(result.map(Box::new));
+        (Ok(outcome), allocs)
     }
 
     #[cfg(feature = "std")]
@@ -581,8 +602,8 @@ impl Module {
         threads: usize,
     ) -> Result<(), String> {
         use std::sync::Mutex;
-        // Each job: validate a body, then translate it. The first error by function
-        // index wins (validation's over translation's).
+        // Each job: validate a body (and translate it, with eager translation). The first
+        // error by function index wins (validation's over translation's).
         let jobs = Mutex::new(bodies.into_iter().enumerate());
         let first_error: Mutex<Option<(bool, usize, String)>> = Mutex::new(None);
         let note = |translation: bool, i: usize, e: String| {
@@ -601,6 +622,16 @@ impl Module {
                     loop {
                         let next = jobs.lock().unwrap_or_else(|p| p.into_inner()).next();
                         let Some((i, (func, body))) = next else { break };
+                        if eager {
+                            let outcome;
+                            (outcome, allocs) = self.check_and_translate_one(i, func, body, allocs);
+                            match outcome {
+                                Err(e) => note(false, i, e),
+                                Ok(Err(e)) => note(true, i, e),
+                                Ok(Ok(())) => {}
+                            }
+                            continue;
+                        }
                         let valid;
                         (valid, allocs) = crate::unsupported::validate_body_fast(
                             func,
@@ -609,14 +640,8 @@ impl Module {
                             &self.heap_types,
                             self.features,
                         );
-                        match valid {
-                            Err(e) => note(false, i, e),
-                            Ok(()) if eager => {
-                                if let Err(e) = self.code(i as u32) {
-                                    note(true, i, e);
-                                }
-                            }
-                            Ok(()) => {}
+                        if let Err(e) = valid {
+                            note(false, i, e);
                         }
                     }
                 });

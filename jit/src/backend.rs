@@ -130,6 +130,11 @@ pub trait Backend {
     /// again wherever code other than the function's own may have changed the frame.
     fn pin_cells(&mut self, ranked: &[(u16, bool)]);
 
+    /// Says how many [`Self::call_direct`] sites the function has; called before anything
+    /// is emitted. A backend may share code between many call sites (smaller code, one
+    /// more call and return at run time) and inline it for few.
+    fn direct_call_sites(&mut self, _sites: usize) {}
+
     /// Marks where the code of code index `pc` starts (for listings; a backend may ignore
     /// it).
     fn mark(&mut self, _pc: u32) {}

@@ -35,7 +35,11 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
     // Labels for every branch target; loops (backward branches) for pinning.
     let mut labels: Vec<Option<B::Label>> = vec![None; code.len()];
     let mut loops = Vec::new();
+    let mut direct_calls = 0;
     for (pc, instr) in code.iter().enumerate() {
+        if matches!(instr, Instr::Call { func, .. } if *func >= module.num_imported_funcs) {
+            direct_calls += 1;
+        }
         if let Instr::BrTable { len, .. } = instr {
             // `br_table` jumps to one of the `len + 1` instructions that follow it (usually
             // `br`s, sometimes a `return` the translator put in place of a `br`).
@@ -69,6 +73,7 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
     if !loops.is_empty() {
         b.pin_cells(&rank_cells(func, &loops));
     }
+    b.direct_call_sites(direct_calls);
     b.direct_entry(func.param_cells, func.local_cells, &func.consts);
     b.resume_point(0);
     let mut pc = 0usize;

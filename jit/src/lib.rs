@@ -71,21 +71,17 @@ pub fn compile_batch_on(
 ) -> Vec<Result<NativeCode, String>> {
     #[cfg(all(target_arch = "x86_64", unix))]
     {
-        // Link every `LINK_CHUNK` bytes of code: few mappings, and little assembled code
-        // held on the heap at once. Functions are assembled a window at a time (in
-        // parallel when `threads > 1`), then linked in order.
-        const WINDOW: usize = 512;
+        // Everything is assembled first (in parallel when `threads > 1`), then linked in
+        // order, a mapping every `LINK_CHUNK` bytes of code.
         let mut out = Vec::with_capacity(funcs.len());
         let mut pending = Vec::new();
         let mut pending_bytes = 0;
-        for window in funcs.chunks(WINDOW) {
-            for a in assemble_all(module, window, threads) {
-                pending_bytes += a.as_ref().map_or(0, |a| a.code.len());
-                pending.push(a);
-                if pending_bytes >= link::LINK_CHUNK {
-                    out.extend(link::link(std::mem::take(&mut pending)));
-                    pending_bytes = 0;
-                }
+        for a in assemble_all(module, funcs, threads) {
+            pending_bytes += a.as_ref().map_or(0, |a| a.code.len());
+            pending.push(a);
+            if pending_bytes >= link::LINK_CHUNK {
+                out.extend(link::link(std::mem::take(&mut pending)));
+                pending_bytes = 0;
             }
         }
         out.extend(link::link(pending));
@@ -143,46 +139,54 @@ fn assemble(module: &Module, func: &CompiledFunc) -> Result<backend::Assembled, 
     compiler::compile(&mut b, module, func).and_then(|()| b.finish())
 }
 
-/// Assembles `funcs`, in order, on up to `threads` threads (the calling one alone for a
-/// small batch).
+/// Assembles `funcs`, in order, on up to `threads` threads (the calling one among them;
+/// it alone for a small batch). Threads take the next few functions as they finish, so
+/// functions of very different sizes still keep every thread busy.
 #[cfg(all(target_arch = "x86_64", unix))]
 fn assemble_all(
     module: &Module,
     funcs: &[&CompiledFunc],
     threads: usize,
 ) -> Vec<Result<backend::Assembled, String>> {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     // Below this many bytecode instructions, starting threads costs more than it saves.
     const PARALLEL_MIN_INSTRS: usize = 4096;
+    // Functions a thread takes at once.
+    const GRAIN: usize = 8;
     let instrs: usize = funcs.iter().map(|f| f.code.len()).sum();
     if threads <= 1 || funcs.len() < 2 || instrs < PARALLEL_MIN_INSTRS {
         return funcs.iter().map(|f| assemble(module, f)).collect();
     }
-    // Contiguous shares of about equal code size, one per thread.
-    let share = instrs.div_ceil(threads);
-    let mut parts = Vec::new();
-    let (mut start, mut size) = (0, 0);
-    for (i, f) in funcs.iter().enumerate() {
-        size += f.code.len();
-        if size >= share {
-            parts.push(&funcs[start..=i]);
-            (start, size) = (i + 1, 0);
+    let slots: Vec<OnceLock<Result<backend::Assembled, String>>> =
+        funcs.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let start = next.fetch_add(GRAIN, Ordering::Relaxed);
+            if start >= funcs.len() {
+                break;
+            }
+            let end = (start + GRAIN).min(funcs.len());
+            for (f, slot) in funcs[start..end].iter().zip(&slots[start..end]) {
+                // Each index is taken by one thread only, so every slot is set once.
+                let _ = slot.set(assemble(module, f));
+            }
         }
-    }
-    if start < funcs.len() {
-        parts.push(&funcs[start..]);
-    }
+    };
     std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .iter()
-            .map(|part| {
-                s.spawn(move || part.iter().map(|f| assemble(module, f)).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|| Err("function was not assembled".into()))
+        })
+        .collect()
 }
 
 /// The code generator to install in an engine, if this build has a backend.

@@ -5,8 +5,6 @@
 //! (and keeps alive) the mapping.
 
 use crate::backend::Assembled;
-use dynasmrt::AssemblyOffset;
-use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 use gloam_interp::native::{NativeCode, NativeEntry};
 use std::sync::Arc;
 
@@ -49,7 +47,7 @@ pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode,
         .zip(starts)
         .map(|(a, start)| {
             let a = a?;
-            let base = buf.ptr(AssemblyOffset(start)) as usize;
+            let base = buf.as_ptr() as usize + start;
             let resume = a.resume.iter().map(|&(pc, off)| (pc, base + off)).collect();
             // SAFETY: `base` is where `place` copied this function's code, whose offset 0
             // is the entry stub of the `NativeEntry` convention (System V: VmCtx in rdi,
@@ -69,14 +67,18 @@ pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode,
         .collect()
 }
 
-/// Copies the code into a fresh read-write mapping and makes it read+execute.
+/// Copies the code into a fresh read-write mapping and makes it read+execute. The
+/// mapping's pages are populated when it is made (one system call instead of a page
+/// fault per 4 KiB page as the copy first touches it).
 fn place(
     assembled: &[Result<Assembled, String>],
     starts: &[usize],
     total: usize,
-) -> std::io::Result<ExecutableBuffer> {
-    let mut buf = MutableBuffer::new(total)?;
-    buf.set_len(total);
+) -> std::io::Result<memmap2::Mmap> {
+    let mut buf = memmap2::MmapOptions::new()
+        .len(total)
+        .populate()
+        .map_anon()?;
     for (a, &start) in assembled.iter().zip(starts) {
         if let Ok(a) = a {
             buf[start..start + a.code.len()].copy_from_slice(&a.code);

@@ -65,6 +65,9 @@ fn collection_below_direct_calls_keeps_callers_references() -> Result<()> {
       (func $mid (param externref i32) (result externref)
         (local externref)
         (local.set 2 (call $make (i32.mul (local.get 1) (i32.const 100))))
+        ;; Three direct call sites: the JIT shares one frame-push routine between them.
+        (drop (call $leaf (local.get 1)))
+        (drop (call $leaf (local.get 1)))
         (drop (call $leaf (local.get 1)))
         ;; Both references (the parameter, the local) must have survived.
         (if (i32.ne (call $read (local.get 2)) (i32.mul (local.get 1) (i32.const 100)))
@@ -149,18 +152,22 @@ fn memory_growth_in_a_callee_is_seen_by_native_callers() -> Result<()> {
 
 /// A trap three direct calls deep, after the same callers have run other calls to the
 /// end: the same trap and backtrace in every mode (pcs too, except in tiered mode, whose
-/// bytecode has extra loop-header rows).
+/// bytecode has extra loop-header rows). The caller's pc says which of its call sites
+/// trapped.
 #[test]
 fn traps_below_direct_calls_have_the_interpreters_backtrace() -> Result<()> {
     let wat = r#"(module
       (memory 1)
       (func $load (param i32) (result i32) (i32.load (local.get 0)))
-      (func $twice (param i32) (result i32)
-        (i32.add (call $load (local.get 0)) (call $load (i32.add (local.get 0) (i32.const 4)))))
+      ;; Three direct call sites (one shared frame-push routine in the JIT); the third traps.
+      (func $thrice (param i32) (result i32)
+        (i32.add
+          (i32.add (call $load (local.get 0)) (call $load (i32.add (local.get 0) (i32.const 4))))
+          (call $load (i32.add (local.get 0) (i32.const 8)))))
       (func (export "run") (param i32) (result i32)
         (local i32)
         (loop $l
-          (local.set 1 (i32.add (local.get 1) (call $twice (local.get 0))))
+          (local.set 1 (i32.add (local.get 1) (call $thrice (local.get 0))))
           (local.set 0 (i32.add (local.get 0) (i32.const 16380)))
           (br $l))
         (unreachable)))"#;
@@ -183,7 +190,7 @@ fn traps_below_direct_calls_have_the_interpreters_backtrace() -> Result<()> {
     }
     let (_, trap, frames) = &outcomes[0];
     assert_eq!(*trap, Some(Trap::MemoryOutOfBounds));
-    // `load` (the second one, at 65528 + 4), `twice`, `run`.
+    // `load` (the third one, at 65528 + 8), `thrice`, `run`.
     let funcs: Vec<u32> = frames.iter().map(|f| f.0).collect();
     assert_eq!(funcs, [0, 1, 2]);
     for (mode, t, f) in &outcomes[1..] {

@@ -1,7 +1,9 @@
 //! `gloam-compile [MB] [RUNS] [MODE]`: compiles the generated large module (`large.rs`,
 //! `MB` megabytes of code, default 1) `RUNS` times (default 3) in fresh engines and prints
 //! the best compile time and throughput. `MODE` is `jit` (the default: eager translation
-//! plus `jit_compile_all`, the `gloam-jit` engine, one thread) or `interp-eager`.
+//! plus `jit_compile_all`, the `gloam-jit` engine, one thread), `jit-par` (the same with
+//! `Config::parallel_compilation`, the `gloam-jit-par` engine), `interp-eager` or
+//! `interp-eager-par`.
 //!
 //! Meant for instruction counts: every compile goes through [`compile_once`], so
 //! `valgrind --tool=callgrind --toggle-collect='*compile_once*' gloam-compile 1 1` counts
@@ -24,19 +26,20 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mb: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(1.0);
     let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
-    let mode = match args.get(2).map(String::as_str) {
-        None | Some("jit") => GloamMode::Jit,
-        Some("interp-eager") => GloamMode::InterpEager,
+    let (mode, parallel) = match args.get(2).map(String::as_str) {
+        None | Some("jit") => (GloamMode::Jit, false),
+        Some("jit-par") => (GloamMode::Jit, true),
+        Some("interp-eager") => (GloamMode::InterpEager, false),
+        Some("interp-eager-par") => (GloamMode::InterpEager, true),
         Some(other) => {
-            eprintln!("gloam-compile: unknown mode `{other}` (jit, interp-eager)");
+            eprintln!(
+                "gloam-compile: unknown mode `{other}` (jit, jit-par, interp-eager, interp-eager-par)"
+            );
             return ExitCode::FAILURE;
         }
     };
     let module = large::generate((mb * 1e6) as usize);
-    let runtime = Gloam {
-        mode,
-        parallel: false,
-    };
+    let runtime = Gloam { mode, parallel };
     let mut best = f64::MAX;
     for _ in 0..runs.max(1) {
         let engine = match runtime.engine() {
