@@ -37,7 +37,7 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
     let mut loops = Vec::new();
     let mut direct_calls = 0;
     for (pc, instr) in code.iter().enumerate() {
-        if matches!(instr, Instr::Call { func, .. } if *func >= module.num_imported_funcs) {
+        if direct_callee(module, instr).is_some() {
             direct_calls += 1;
         }
         if let Instr::BrTable { len, .. } = instr {
@@ -95,6 +95,15 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
         if lower(b, &instr, at)? {
             continue;
         }
+        // Calls of the module's own functions may stay in native code.
+        if let Some((def, base)) = direct_callee(module, &instr) {
+            while pc < code.len() && is_operand_word(&code[pc]) {
+                pc += 1;
+            }
+            b.call_direct(def, base, pc as u32, at);
+            b.resume_point(pc as u32);
+            continue;
+        }
         if let Some((h, dst, x, y)) = helper(&instr) {
             b.call_helper(h, dst, x, y, at);
             continue;
@@ -131,14 +140,6 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
             }
             // Loop on-stack replacement: the interpreter enters native code here.
             Instr::LoopHeader {} => b.resume_point(at),
-            // Calls of the module's own functions may stay in native code.
-            Instr::Call { func, base } if func >= module.num_imported_funcs => {
-                while pc < code.len() && is_operand_word(&code[pc]) {
-                    pc += 1;
-                }
-                b.call_direct(func - module.num_imported_funcs, base.0, pc as u32, at);
-                b.resume_point(pc as u32);
-            }
             i if steppable(&i) => {
                 b.step(at);
                 // Resume after the operand words the executor's handler consumed.
@@ -151,6 +152,17 @@ pub fn compile<B: Backend>(b: &mut B, module: &Module, func: &CompiledFunc) -> R
         }
     }
     Ok(())
+}
+
+/// The defined-function index and frame base of a call of one of the module's own
+/// functions (a candidate for a direct call), if `instr` is one.
+fn direct_callee(module: &Module, instr: &Instr) -> Option<(u32, u16)> {
+    match *instr {
+        Instr::Call { func, base } => func
+            .checked_sub(module.num_imported_funcs)
+            .map(|def| (def, base.0)),
+        _ => None,
+    }
 }
 
 /// The cells worth keeping in registers, hottest first, each with whether it holds

@@ -5,6 +5,8 @@
 //! (and keeps alive) the mapping.
 
 use crate::backend::Assembled;
+use dynasmrt::AssemblyOffset;
+use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 use gloam_interp::native::{NativeCode, NativeEntry};
 use std::sync::Arc;
 
@@ -47,7 +49,7 @@ pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode,
         .zip(starts)
         .map(|(a, start)| {
             let a = a?;
-            let base = buf.as_ptr() as usize + start;
+            let base = buf.ptr(AssemblyOffset(start)) as usize;
             let resume = a.resume.iter().map(|&(pc, off)| (pc, base + off)).collect();
             // SAFETY: `base` is where `place` copied this function's code, whose offset 0
             // is the entry stub of the `NativeEntry` convention (System V: VmCtx in rdi,
@@ -67,18 +69,14 @@ pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode,
         .collect()
 }
 
-/// Copies the code into a fresh read-write mapping and makes it read+execute. The
-/// mapping's pages are populated when it is made (one system call instead of a page
-/// fault per 4 KiB page as the copy first touches it).
+/// Copies the code into a fresh read-write mapping and makes it read+execute.
 fn place(
     assembled: &[Result<Assembled, String>],
     starts: &[usize],
     total: usize,
-) -> std::io::Result<memmap2::Mmap> {
-    let mut buf = memmap2::MmapOptions::new()
-        .len(total)
-        .populate()
-        .map_anon()?;
+) -> std::io::Result<ExecutableBuffer> {
+    let mut buf = MutableBuffer::new(total)?;
+    buf.set_len(total);
     for (a, &start) in assembled.iter().zip(starts) {
         if let Ok(a) = a {
             buf[start..start + a.code.len()].copy_from_slice(&a.code);

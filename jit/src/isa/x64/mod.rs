@@ -259,6 +259,7 @@ impl X64 {
             ; ja =>oob
         );
     }
+
     /// With `rax` = the callee's offset in the direct-entry table and `rdx` = the byte
     /// offset of its frame from ours: checks that the callee has native code, that its
     /// frame fits in the value stack and that a frame record fits below
