@@ -62,8 +62,7 @@ pub fn compile_batch(module: &Module, funcs: &[&CompiledFunc]) -> Vec<Result<Nat
     compile_batch_on(module, funcs, 1)
 }
 
-/// [`compile_batch`], assembling on up to `threads` threads (linking stays on the calling
-/// thread, in order).
+/// [`compile_batch`], assembling and linking on up to `threads` threads.
 pub fn compile_batch_on(
     module: &Module,
     funcs: &[&CompiledFunc],
@@ -71,21 +70,9 @@ pub fn compile_batch_on(
 ) -> Vec<Result<NativeCode, String>> {
     #[cfg(all(target_arch = "x86_64", unix))]
     {
-        // Everything is assembled first (in parallel when `threads > 1`), then linked in
-        // order, a mapping every `LINK_CHUNK` bytes of code.
-        let mut out = Vec::with_capacity(funcs.len());
-        let mut pending = Vec::new();
-        let mut pending_bytes = 0;
-        for a in assemble_all(module, funcs, threads) {
-            pending_bytes += a.as_ref().map_or(0, |a| a.code.len());
-            pending.push(a);
-            if pending_bytes >= link::LINK_CHUNK {
-                out.extend(link::link(std::mem::take(&mut pending)));
-                pending_bytes = 0;
-            }
-        }
-        out.extend(link::link(pending));
-        out
+        // Everything is assembled first, then linked in order, a mapping every
+        // `LINK_CHUNK` bytes of code; both in parallel when `threads > 1`.
+        link::link_all(&assemble_all(module, funcs, threads), threads)
     }
     #[cfg(not(all(target_arch = "x86_64", unix)))]
     {

@@ -8,20 +8,75 @@ use crate::backend::Assembled;
 use dynasmrt::AssemblyOffset;
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 use gloam_interp::native::{NativeCode, NativeEntry};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Bytes of code after which a batch is linked into its own mapping.
 pub const LINK_CHUNK: usize = 4 << 20;
+
+/// Links `assembled` in order, a mapping every [`LINK_CHUNK`] bytes of code, on up to
+/// `threads` threads (the calling one among them): writing fresh pages of code memory
+/// costs a page fault each, which is a large part of a big module's compile and runs in
+/// parallel as well as assembly does.
+pub fn link_all(
+    assembled: &[Result<Assembled, String>],
+    threads: usize,
+) -> Vec<Result<NativeCode, String>> {
+    // Chunk boundaries: a chunk ends with the function that takes it past LINK_CHUNK.
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, a) in assembled.iter().enumerate() {
+        bytes += a.as_ref().map_or(0, |a| a.code.len());
+        if bytes >= LINK_CHUNK {
+            ranges.push(start..i + 1);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < assembled.len() {
+        ranges.push(start..assembled.len());
+    }
+    if threads <= 1 || ranges.len() < 2 {
+        return ranges
+            .into_iter()
+            .flat_map(|r| link(&assembled[r]))
+            .collect();
+    }
+    // Threads take the next chunk as they finish one; each chunk's outcomes go to its
+    // own slot, so the order is kept.
+    let slots: Vec<OnceLock<Vec<Result<NativeCode, String>>>> =
+        ranges.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(r) = ranges.get(i) else { break };
+            // Each index is taken by one thread only, so every slot is set once.
+            let _ = slots[i].set(link(&assembled[r.clone()]));
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads.min(ranges.len()) {
+            s.spawn(work);
+        }
+        work();
+    });
+    // `scope` returns once every thread is done (and propagates a panic), so every
+    // slot is set.
+    slots
+        .into_iter()
+        .flat_map(|slot| slot.into_inner().unwrap_or_default())
+        .collect()
+}
 
 /// Function starts are aligned to this many bytes.
 const ALIGN: usize = 16;
 
 /// Links `assembled` into one mapping; errors pass through, and a failure to map or
 /// protect the memory is every function's error.
-pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode, String>> {
+pub fn link(assembled: &[Result<Assembled, String>]) -> Vec<Result<NativeCode, String>> {
     let mut total = 0usize;
     let mut starts = Vec::with_capacity(assembled.len());
-    for a in &assembled {
+    for a in assembled {
         starts.push(total);
         if let Ok(a) = a {
             total = (total + a.code.len()).next_multiple_of(ALIGN);
@@ -30,25 +85,28 @@ pub fn link(assembled: Vec<Result<Assembled, String>>) -> Vec<Result<NativeCode,
     if total == 0 {
         // Nothing to map (no function, or only errors).
         return assembled
-            .into_iter()
-            .map(|a| a.and_then(|_| Err("empty native code".to_string())))
+            .iter()
+            .map(|a| match a {
+                Ok(_) => Err("empty native code".to_string()),
+                Err(e) => Err(e.clone()),
+            })
             .collect();
     }
-    let buf = match place(&assembled, &starts, total) {
+    let buf = match place(assembled, &starts, total) {
         Ok(buf) => Arc::new(buf),
         Err(e) => {
             let e = format!("cannot map code memory: {e}");
             return assembled
-                .into_iter()
-                .map(|a| a.and_then(|_| Err(e.clone())))
+                .iter()
+                .map(|a| Err(a.as_ref().err().unwrap_or(&e).clone()))
                 .collect();
         }
     };
     assembled
-        .into_iter()
+        .iter()
         .zip(starts)
         .map(|(a, start)| {
-            let a = a?;
+            let a = a.as_ref().map_err(String::clone)?;
             let base = buf.ptr(AssemblyOffset(start)) as usize;
             let resume = a.resume.iter().map(|&(pc, off)| (pc, base + off)).collect();
             // SAFETY: `base` is where `place` copied this function's code, whose offset 0

@@ -204,3 +204,68 @@ fn traps_below_direct_calls_have_the_interpreters_backtrace() -> Result<()> {
     }
     Ok(())
 }
+
+/// The outermost function (entered from the host: no frame record below its own calls)
+/// with more than two direct call sites, which share one call routine in the JIT: calls
+/// to native callees (one that calls a float helper), to a callee that stays interpreted
+/// (SIMD) and to one that traps, with values live in the caller across every call.
+#[test]
+fn shared_call_routine_in_the_outermost_frame() -> Result<()> {
+    let wat = r#"(module
+      (func $sq (param i64) (result i64) (i64.mul (local.get 0) (local.get 0)))
+      (func $near (param f64) (result f64) (f64.nearest (local.get 0)))
+      (func $simd (param i32) (result i32) (i32x4.extract_lane 1 (i32x4.splat (local.get 0))))
+      (func $div (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+      (func (export "run") (param $n i32) (param $d i32) (result i64)
+        (local $acc i64) (local $i i32) (local $f f64)
+        (loop $l
+          (local.set $acc (i64.add (local.get $acc)
+            (call $sq (i64.extend_i32_u (local.get $i)))))
+          (local.set $f (f64.add (local.get $f)
+            (call $near (f64.div (f64.convert_i32_u (local.get $i)) (f64.const 3)))))
+          (local.set $acc (i64.add (local.get $acc)
+            (i64.extend_i32_s (call $simd (local.get $i)))))
+          (local.set $acc (i64.add (local.get $acc)
+            (i64.extend_i32_s (call $div (local.get $i) (local.get $d)))))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                              (local.get $n))))
+        (i64.add (local.get $acc) (i64.trunc_f64_s (local.get $f)))))"#;
+    let expected = |n: i64, d: i64| {
+        let (mut acc, mut f) = (0i64, 0f64);
+        for i in 0..n {
+            acc += i * i + i + i / d;
+            f += (i as f64 / 3.0).round_ties_even();
+        }
+        acc + f as i64
+    };
+    for mode in MODES {
+        let engine = engine(mode, 1000);
+        let module = Module::new(&engine, wat)?;
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+        let run = instance.get_typed_func::<(i32, i32), i64>(&mut store, "run")?;
+        for _ in 0..3 {
+            assert_eq!(
+                run.call(&mut store, (100, 3))?,
+                expected(100, 3),
+                "{mode:?}"
+            );
+            assert_eq!(run.call(&mut store, (7, -2))?, expected(7, -2), "{mode:?}");
+        }
+        let err = run.call(&mut store, (5, 0)).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<Trap>(),
+            Some(&Trap::IntegerDivisionByZero),
+            "{mode:?}"
+        );
+        let funcs: Vec<u32> = err
+            .downcast_ref::<WasmBacktrace>()
+            .expect("a backtrace")
+            .frames()
+            .iter()
+            .map(|f| f.func_index)
+            .collect();
+        assert_eq!(funcs, [3, 4], "{mode:?}");
+    }
+    Ok(())
+}

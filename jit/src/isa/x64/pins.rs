@@ -127,7 +127,7 @@ impl X64 {
         }
     }
 
-    fn emit_reload(&mut self) {
+    pub(super) fn emit_reload(&mut self) {
         for i in 0..self.pinned.len() {
             let (c, pin) = self.pinned[i];
             let d = cell(c);
@@ -138,7 +138,7 @@ impl X64 {
         }
     }
 
-    fn emit_spill(&mut self) {
+    pub(super) fn emit_spill(&mut self) {
         for i in 0..self.pinned.len() {
             let (c, pin) = self.pinned[i];
             let d = cell(c);

@@ -12,10 +12,7 @@ fn build(emit: impl FnOnce(&mut X64)) -> NativeCode {
     let mut b = X64::new(8, std::ptr::null());
     emit(&mut b);
     let assembled = b.finish().unwrap();
-    crate::link::link(vec![Ok(assembled)])
-        .pop()
-        .unwrap()
-        .unwrap()
+    crate::link::link(&[Ok(assembled)]).pop().unwrap().unwrap()
 }
 
 /// Runs `code` from code index `pc` against `limits` and the epoch counter `epoch`;
