@@ -35,7 +35,7 @@ macro_rules! asm {
 
 mod arith;
 mod pins;
-use pins::Pin;
+use pins::{Pin, op};
 
 /// The byte offset of frame cell `c` from the frame base.
 fn cell(c: u16) -> i32 {
@@ -252,9 +252,15 @@ impl X64 {
                 asm!(self.ops ; mov ecx, offset as i32 ; add rax, rcx);
             }
         }
-        let n = bytes as i32;
+        // Literal displacements, which dynasm encodes in one byte.
+        match bytes {
+            1 => asm!(self.ops ; lea rcx, [rax + 1]),
+            2 => asm!(self.ops ; lea rcx, [rax + 2]),
+            4 => asm!(self.ops ; lea rcx, [rax + 4]),
+            8 => asm!(self.ops ; lea rcx, [rax + 8]),
+            _ => asm!(self.ops ; lea rcx, [rax + bytes as i32]),
+        }
         asm!(self.ops
-            ; lea rcx, [rax + n]
             ; cmp rcx, r14
             ; ja =>oob
         );
@@ -419,7 +425,10 @@ impl Backend for X64 {
                 asm!(self.ops ; mov rax, QWORD v ; movq Rx(x), rax);
                 self.rax = Some(dst);
             }
-            None if small => asm!(self.ops ; mov QWORD [r12 + cell(dst)], v as i32),
+            None if small => {
+                self.frame(op::STORE_IMM, true, 0, cell(dst));
+                self.ops.extend((v as i32).to_le_bytes());
+            }
             None => {
                 asm!(self.ops ; mov rax, QWORD v);
                 self.store_rax(dst);
@@ -566,7 +575,7 @@ impl Backend for X64 {
     fn global_get(&mut self, dst: u16, global: u32) {
         self.rax = None;
         self.global_addr(global);
-        asm!(self.ops ; mov rax, QWORD [rax + offsets::GLOBAL_VALUE as i32]);
+        self.mem(op::LOAD, true, 0, 0, offsets::GLOBAL_VALUE as i32);
         self.store_rax(dst);
     }
 
@@ -574,7 +583,7 @@ impl Backend for X64 {
         self.read_gpr(true, 1, src);
         self.rax = None;
         self.global_addr(global);
-        asm!(self.ops ; mov QWORD [rax + offsets::GLOBAL_VALUE as i32], rcx);
+        self.mem(op::STORE, true, 1, 0, offsets::GLOBAL_VALUE as i32);
     }
 
     fn ret(&mut self, start: u16, len: u32) {
@@ -583,7 +592,7 @@ impl Backend for X64 {
             let from = start as u32 + i;
             if start != 0 || self.pin_of(from as u16).is_some() {
                 self.read_gpr(true, 0, from as u16);
-                asm!(self.ops ; mov QWORD [r12 + 8 * i as i32], rax);
+                self.frame(op::STORE, true, 0, 8 * i as i32);
             }
         }
         self.rax = None;
@@ -597,7 +606,8 @@ impl Backend for X64 {
         let first = start as i32 * 8;
         if locals <= 16 {
             for i in 0..locals as i32 {
-                asm!(self.ops ; mov QWORD [r12 + first + 8 * i], 0);
+                self.frame(op::STORE_IMM, true, 0, first + 8 * i);
+                self.ops.extend(0i32.to_le_bytes());
             }
         } else {
             // `rdi` and `rcx` are scratch here: nothing is live at a function's start.
@@ -613,9 +623,11 @@ impl Backend for X64 {
             let d = consts_at + 8 * i as i32;
             let v = c as i64;
             if v == v as i32 as i64 {
-                asm!(self.ops ; mov QWORD [r12 + d], v as i32);
+                self.frame(op::STORE_IMM, true, 0, d);
+                self.ops.extend((v as i32).to_le_bytes());
             } else {
-                asm!(self.ops ; mov rax, QWORD v ; mov QWORD [r12 + d], rax);
+                asm!(self.ops ; mov rax, QWORD v);
+                self.frame(op::STORE, true, 0, d);
             }
         }
         self.reload_pins();
@@ -727,24 +739,25 @@ impl Backend for X64 {
         // rsp is 16-byte aligned in native code (see `new`), as the call needs; the
         // other pinned registers are callee-saved.
         let (addr, traps) = match h {
+            // Arguments in rdi (7), rsi (6) and rdx (2).
             Helper::Unary(f) => {
-                asm!(self.ops ; mov rdi, QWORD [r12 + a]);
+                self.frame(op::LOAD, true, 7, a);
                 (f as usize, false)
             }
             Helper::Binary(f) => {
-                asm!(self.ops ; mov rdi, QWORD [r12 + a] ; mov rsi, QWORD [r12 + b]);
+                self.frame(op::LOAD, true, 7, a);
+                self.frame(op::LOAD, true, 6, b);
                 (f as usize, false)
             }
             Helper::UnaryTrap(f) => {
-                asm!(self.ops ; mov rdi, QWORD [r12 + a] ; lea rsi, [r12 + d]);
+                self.frame(op::LOAD, true, 7, a);
+                self.frame(op::LEA, true, 6, d);
                 (f as usize, true)
             }
             Helper::BinaryTrap(f) => {
-                asm!(self.ops
-                    ; mov rdi, QWORD [r12 + a]
-                    ; mov rsi, QWORD [r12 + b]
-                    ; lea rdx, [r12 + d]
-                );
+                self.frame(op::LOAD, true, 7, a);
+                self.frame(op::LOAD, true, 6, b);
+                self.frame(op::LEA, true, 2, d);
                 (f as usize, true)
             }
         };
@@ -754,7 +767,7 @@ impl Backend for X64 {
             self.traps.push((l, 0, pc));
             asm!(self.ops ; test eax, eax ; jnz =>l);
         } else {
-            asm!(self.ops ; mov QWORD [r12 + d], rax);
+            self.frame(op::STORE, true, 0, d);
         }
         // Every pinned cell from the frame (`dst` included) after the call.
         self.reload_pins();
@@ -866,12 +879,16 @@ impl X64 {
     /// `rax = &globals[inst_globals[global]]`.
     fn global_addr(&mut self, global: u32) {
         let idx = (global as i32).wrapping_mul(4);
-        asm!(self.ops
-            ; mov rax, QWORD [r15 + offsets::INST_GLOBALS as i32]
-            ; mov eax, DWORD [rax + idx]
-            ; imul rax, rax, offsets::GLOBAL_SIZE as i32
-            ; add rax, QWORD [r15 + offsets::GLOBALS as i32]
-        );
+        // rax (0) from r15 (15), with short displacements.
+        self.mem(op::LOAD, true, 0, 15, offsets::INST_GLOBALS as i32);
+        self.mem(op::LOAD, false, 0, 0, idx);
+        let size = offsets::GLOBAL_SIZE;
+        if size.is_power_of_two() {
+            asm!(self.ops ; shl rax, size.trailing_zeros() as i8);
+        } else {
+            asm!(self.ops ; imul rax, rax, size as i32);
+        }
+        self.mem(op::ADD_LOAD, true, 0, 15, offsets::GLOBALS as i32);
     }
 }
 

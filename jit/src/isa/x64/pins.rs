@@ -22,6 +22,27 @@
 use super::{X64, cell};
 use dynasmrt::{DynasmApi, DynasmLabelApi, dynasm};
 
+/// Opcodes of the frame accesses [`X64::frame`] encodes: `(mandatory prefix, opcode)`.
+pub(super) mod op {
+    /// A mandatory prefix (if any) and the opcode bytes.
+    pub type Op = (Option<u8>, &'static [u8]);
+    /// `mov reg, [m]`
+    pub const LOAD: Op = (None, &[0x8b]);
+    /// `mov [m], reg`
+    pub const STORE: Op = (None, &[0x89]);
+    /// `lea reg, [m]`
+    pub const LEA: Op = (None, &[0x8d]);
+    /// `mov [m], imm32` (`reg` 0; the immediate follows)
+    pub const STORE_IMM: Op = (None, &[0xc7]);
+    /// `add reg, [m]`
+    pub const ADD_LOAD: Op = (None, &[0x03]);
+    /// `movsd xmm, [m]` / `movsd [m], xmm`
+    pub const MOVSD_LOAD: Op = (Some(0xf2), &[0x0f, 0x10]);
+    pub const MOVSD_STORE: Op = (Some(0xf2), &[0x0f, 0x11]);
+    /// `movss xmm, [m]`
+    pub const MOVSS_LOAD: Op = (Some(0xf3), &[0x0f, 0x10]);
+}
+
 /// Up to this many pinned cells, spills and reloads are inline; past it, calls of the
 /// function's spill and reload routines (less code to emit at every call and exit).
 const INLINE_PINS: usize = 3;
@@ -130,10 +151,9 @@ impl X64 {
     pub(super) fn emit_reload(&mut self) {
         for i in 0..self.pinned.len() {
             let (c, pin) = self.pinned[i];
-            let d = cell(c);
             match pin {
-                Pin::Gpr(r) => asm!(self.ops ; mov Rq(r), QWORD [r12 + d]),
-                Pin::Xmm(r) => asm!(self.ops ; movsd Rx(r), QWORD [r12 + d]),
+                Pin::Gpr(r) => self.frame(op::LOAD, true, r, cell(c)),
+                Pin::Xmm(r) => self.frame(op::MOVSD_LOAD, false, r, cell(c)),
             }
         }
     }
@@ -141,11 +161,56 @@ impl X64 {
     pub(super) fn emit_spill(&mut self) {
         for i in 0..self.pinned.len() {
             let (c, pin) = self.pinned[i];
-            let d = cell(c);
             match pin {
-                Pin::Gpr(r) => asm!(self.ops ; mov QWORD [r12 + d], Rq(r)),
-                Pin::Xmm(r) => asm!(self.ops ; movsd QWORD [r12 + d], Rx(r)),
+                Pin::Gpr(r) => self.frame(op::STORE, true, r, cell(c)),
+                Pin::Xmm(r) => self.frame(op::MOVSD_STORE, false, r, cell(c)),
             }
+        }
+    }
+
+    /// Emits the instruction `op` (see [`op`]) on register `reg` (dynasm number) and the
+    /// frame operand `[r12 + d]`, 64-bit (REX.W) when `w64`.
+    pub(super) fn frame(&mut self, op: op::Op, w64: bool, reg: u8, d: i32) {
+        self.mem(op, w64, reg, 12, d);
+    }
+
+    /// Emits the instruction `op` on register `reg` and the memory operand `[base + d]`
+    /// (dynasm numbers). dynasm encodes a run-time displacement in 32 bits; frame cells
+    /// and `VmCtx` fields are mostly near their base, and a one-byte displacement (none
+    /// for 0) makes such an access 3 or 4 bytes shorter.
+    pub(super) fn mem(&mut self, op: op::Op, w64: bool, reg: u8, base: u8, d: i32) {
+        let (prefix, opcode) = op;
+        if let Some(p) = prefix {
+            self.ops.push(p);
+        }
+        // REX: W for 64 bits, R and B for registers past 7 (none needed: no REX).
+        let rex = 0x40 | (u8::from(w64) << 3) | ((reg >> 3 & 1) << 2) | (base >> 3 & 1);
+        if rex != 0x40 {
+            self.ops.push(rex);
+        }
+        self.ops.extend(opcode.iter().copied());
+        let (r, b) = ((reg & 7) << 3, base & 7);
+        // Displacement bytes: none for 0, except from rbp or r13 (low bits 101), which
+        // have no form without one.
+        let disp = match d {
+            0 if b != 5 => 0,
+            -128..=127 => 1,
+            _ => 4,
+        };
+        let mode = match disp {
+            0 => 0x00,
+            1 => 0x40,
+            _ => 0x80,
+        };
+        self.ops.push(mode | r | b);
+        if b == 4 {
+            // Base rsp or r12 (low bits 100): a SIB byte with that base and no index.
+            self.ops.push(0x24);
+        }
+        match disp {
+            0 => {}
+            1 => self.ops.push(d as i8 as u8),
+            _ => self.ops.extend(d.to_le_bytes()),
         }
     }
 
@@ -181,12 +246,7 @@ impl X64 {
                 }
             }
             _ => {
-                let d = cell(c);
-                if w64 {
-                    asm!(self.ops ; mov Rq(reg), QWORD [r12 + d]);
-                } else {
-                    asm!(self.ops ; mov Rd(reg), DWORD [r12 + d]);
-                }
+                self.frame(op::LOAD, w64, reg, cell(c));
             }
         }
         if reg == 0 {
@@ -201,7 +261,7 @@ impl X64 {
             Some(Pin::Gpr(r)) if r == reg => {}
             Some(Pin::Gpr(r)) => asm!(self.ops ; mov Rq(r), Rq(reg)),
             Some(Pin::Xmm(x)) => asm!(self.ops ; movq Rx(x), Rq(reg)),
-            None => asm!(self.ops ; mov QWORD [r12 + cell(c)], Rq(reg)),
+            None => self.frame(op::STORE, true, reg, cell(c)),
         }
         if reg == 0 {
             self.rax = Some(c);
@@ -218,8 +278,8 @@ impl X64 {
             (Some(Pin::Xmm(r)), _) => asm!(self.ops ; movaps Rx(x), Rx(r)),
             (Some(Pin::Gpr(r)), _) => asm!(self.ops ; movq Rx(x), Rq(r)),
             (None, true) => asm!(self.ops ; movq Rx(x), rax),
-            (None, false) if w64 => asm!(self.ops ; movsd Rx(x), QWORD [r12 + cell(c)]),
-            (None, false) => asm!(self.ops ; movss Rx(x), DWORD [r12 + cell(c)]),
+            (None, false) if w64 => self.frame(op::MOVSD_LOAD, false, x, cell(c)),
+            (None, false) => self.frame(op::MOVSS_LOAD, false, x, cell(c)),
         }
     }
 
@@ -237,9 +297,10 @@ impl X64 {
             Some(Pin::Xmm(r)) => asm!(self.ops ; xorps Rx(r), Rx(r) ; movss Rx(r), Rx(x)),
             Some(Pin::Gpr(r)) if w64 => asm!(self.ops ; movq Rq(r), Rx(x)),
             Some(Pin::Gpr(r)) => asm!(self.ops ; movd Rd(r), Rx(x)),
-            None if w64 => asm!(self.ops ; movsd QWORD [r12 + cell(c)], Rx(x)),
+            None if w64 => self.frame(op::MOVSD_STORE, false, x, cell(c)),
             None => {
-                asm!(self.ops ; movd eax, Rx(x) ; mov QWORD [r12 + cell(c)], rax);
+                asm!(self.ops ; movd eax, Rx(x));
+                self.frame(op::STORE, true, 0, cell(c));
                 self.rax = Some(c);
             }
         }
