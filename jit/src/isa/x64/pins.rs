@@ -179,16 +179,26 @@ impl X64 {
     /// and `VmCtx` fields are mostly near their base, and a one-byte displacement (none
     /// for 0) makes such an access 3 or 4 bytes shorter.
     pub(super) fn mem(&mut self, op: op::Op, w64: bool, reg: u8, base: u8, d: i32) {
+        // At most: prefix, REX, 2 opcode bytes, ModRM, SIB, 4 displacement bytes; built
+        // here and appended at once.
+        let mut buf = [0u8; 10];
+        let mut n = 0;
+        let mut put = |byte: u8| {
+            buf[n] = byte;
+            n += 1;
+        };
         let (prefix, opcode) = op;
         if let Some(p) = prefix {
-            self.ops.push(p);
+            put(p);
         }
         // REX: W for 64 bits, R and B for registers past 7 (none needed: no REX).
         let rex = 0x40 | (u8::from(w64) << 3) | ((reg >> 3 & 1) << 2) | (base >> 3 & 1);
         if rex != 0x40 {
-            self.ops.push(rex);
+            put(rex);
         }
-        self.ops.extend(opcode.iter().copied());
+        for &o in opcode {
+            put(o);
+        }
         let (r, b) = ((reg & 7) << 3, base & 7);
         // Displacement bytes: none for 0, except from rbp or r13 (low bits 101), which
         // have no form without one.
@@ -202,16 +212,17 @@ impl X64 {
             1 => 0x40,
             _ => 0x80,
         };
-        self.ops.push(mode | r | b);
+        put(mode | r | b);
         if b == 4 {
             // Base rsp or r12 (low bits 100): a SIB byte with that base and no index.
-            self.ops.push(0x24);
+            put(0x24);
         }
         match disp {
             0 => {}
-            1 => self.ops.push(d as i8 as u8),
-            _ => self.ops.extend(d.to_le_bytes()),
+            1 => put(d as i8 as u8),
+            _ => d.to_le_bytes().into_iter().for_each(put),
         }
+        self.ops.extend(buf[..n].iter().copied());
     }
 
     /// The integer register holding cell `c` now, if any: `rax` (0) when the `rax` cache
