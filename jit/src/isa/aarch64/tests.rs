@@ -259,3 +259,50 @@ fn division_traps_on_zero_and_signed_overflow() {
         }
     }
 }
+
+#[test]
+fn conditional_branches_past_one_mib_take_the_far_form() {
+    use crate::backend::{Cond, Rhs, Width};
+    use crate::isa::aarch64::BRANCH_RANGE;
+    // A forward `br_if`, a compare-and-branch and a trap check across ~1.2 MiB of code
+    // (each constant is four moves and a store).
+    let emit = |b: &mut Aarch64| {
+        let end = b.new_label();
+        let after = b.new_label();
+        b.resume_point(0);
+        b.br_if(1, true, end);
+        b.br_cmp(Width::W64, Cond::Eq, 2, Rhs::Imm(7), after);
+        b.int_div(Width::W32, crate::backend::DivOp::DivU, 0, 2, 3, 5);
+        b.bind(after);
+        for _ in 0..62_000 {
+            b.constant(4, 0x1234_5678_9abc_def0);
+        }
+        b.constant(0, 42);
+        b.bind(end);
+        b.ret(0, 0);
+    };
+    let mut near = Aarch64::new(8, std::ptr::null());
+    emit(&mut near);
+    assert_eq!(near.finish().unwrap_err(), BRANCH_RANGE);
+    let mut far = Aarch64::new(8, std::ptr::null()).far_branches();
+    emit(&mut far);
+    let code = crate::link::link(vec![Ok(far.finish().unwrap())])
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert!(code.size() > 1 << 20);
+    // Taken br_if: cell 0 untouched.
+    let mut frame = [9u64, 1, 0, 0, 0];
+    assert_eq!(run_frame(&code, &mut frame), (STATUS_RETURN, 0));
+    assert_eq!(frame[0], 9);
+    // br_cmp taken: skips the division by zero, runs the constants.
+    let mut frame = [9u64, 0, 7, 0, 0];
+    assert_eq!(run_frame(&code, &mut frame).0, STATUS_RETURN);
+    assert_eq!((frame[0], frame[4]), (42, 0x1234_5678_9abc_def0));
+    // Neither: the division by zero traps, out of line beyond the body.
+    let mut frame = [9u64, 0, 6, 0, 0];
+    assert_eq!(
+        run_frame(&code, &mut frame),
+        (STATUS_TRAP + trap_code(Trap::IntegerDivisionByZero), 5)
+    );
+}
