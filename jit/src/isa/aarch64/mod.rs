@@ -1,8 +1,8 @@
 //! The aarch64 backend (AAPCS64, Linux and other unix hosts).
 //!
 //! Pinned registers while native code runs: `x19` = the `VmCtx`, `x20` = the frame base
-//! (cell `n` is `[x20 + 8n]`), `x21` = memory 0's base, `x22` = its length. `x0`-`x11`,
-//! `x16` and `v0`-`v7` are scratch (`x17` only addresses cells whose offset does not fit a
+//! (cell `n` is `[x20 + 8n]`), `x21` = memory 0's base, `x22` = its length. `x0`-`x2`,
+//! `x8`-`x11`, `x16` and `v0`-`v7` are scratch (`x17` only addresses cells whose offset does not fit a
 //! scaled 12-bit immediate; `x18`, the platform register, is never touched). The hottest
 //! cells of a function with loops live in registers (see `regs`).
 //!

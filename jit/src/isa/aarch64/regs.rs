@@ -1,8 +1,10 @@
 //! Pinned cells and where values live.
 //!
 //! The cells the compiler ranked hottest live in machine registers for the whole function
-//! (integer cells in `x23`-`x28` and `x12`-`x15`; float cells in `d8`-`d15` and
-//! `d16`-`d23`; `v0`-`v7` stay scratch). A pinned cell's register is its value; its frame
+//! (integer cells in `x23`-`x28`, `x12`-`x15` and `x3`-`x7`; float cells in `d8`-`d15`
+//! and `d16`-`d23`; `v0`-`v7` stay scratch). `x0`-`x2` carry helper arguments and the
+//! exit status; the argument registers above them are free while no helper call is in
+//! flight, and every helper call spills the pins before and reloads them after. A pinned cell's register is its value; its frame
 //! cell is stale until a spill. Every read and write of a cell goes through
 //! [`Aarch64::int_src`], [`Aarch64::int_done`], [`Aarch64::float_src`] or
 //! [`Aarch64::float_done`], which know where it is.
@@ -37,7 +39,7 @@ pub(super) enum Pin {
 }
 
 /// Registers for integer cells.
-const GPRS: [u8; 10] = [23, 24, 25, 26, 27, 28, 12, 13, 14, 15];
+const GPRS: [u8; 15] = [23, 24, 25, 26, 27, 28, 12, 13, 14, 15, 3, 4, 5, 6, 7];
 /// Registers for float cells.
 const FPRS: [u8; 16] = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
 
