@@ -535,7 +535,7 @@ fn disas(args: &[String]) -> Result<ExitCode> {
     let file = file.ok_or_else(|| anyhow!("disas: missing FILE\n{USAGE}"))?;
     let module = if jit {
         if !Config::jit_available() {
-            bail!("this build has no JIT (--jit needs the `jit` feature on x86-64)");
+            bail!("this build has no JIT (--jit needs the `jit` feature on x86-64 or aarch64)");
         }
         let mut config = Config::new();
         config.jit_threshold(Some(0));
@@ -642,7 +642,9 @@ fn parse_mode(mode: &str) -> Result<Option<u32>> {
         m => bail!("unknown mode `{m}` (modes: interp, jit, tiered)"),
     };
     if !Config::jit_available() {
-        bail!("this build has no JIT (modes jit and tiered need the `jit` feature on x86-64)");
+        bail!(
+            "this build has no JIT (modes jit and tiered need the `jit` feature on x86-64 or aarch64)"
+        );
     }
     Ok(threshold)
 }
