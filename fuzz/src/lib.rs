@@ -99,7 +99,7 @@ pub struct CaseStats {
 }
 
 /// Whether gloam-jit is compared with gloam-interp in this build (a JIT backend exists
-/// for the target: x86-64 for now; elsewhere only the interpreter and wasmi run).
+/// for the target: x86-64 and aarch64; elsewhere only the interpreter and wasmi run).
 pub fn jit_compared() -> bool {
     gloam::Config::jit_available()
 }

@@ -3,7 +3,8 @@
 //! Compiles a function's register bytecode (from `gloam-interp`) to native code that keeps
 //! the interpreter's frame layout; the executor enters it through the convention of
 //! `gloam_interp::native`. Structure: an ISA-independent compiler ([`compiler`]) drives a
-//! [`backend::Backend`]; `isa/x64` implements it for x86-64 (System V hosts). Elsewhere
+//! [`backend::Backend`]; `isa/x64` implements it for x86-64 (System V hosts), `isa/aarch64`
+//! for aarch64 (AAPCS64 unix hosts). Elsewhere
 //! [`AVAILABLE`] is false and [`codegen`] returns `None`: everything stays interpreted.
 //!
 //! Scalar operations the backend does not inline call out-of-line helpers generated from
@@ -16,10 +17,13 @@
 pub mod backend;
 pub mod compiler;
 pub mod helpers;
-#[cfg(all(target_arch = "x86_64", unix))]
+#[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod link;
-#[cfg(all(target_arch = "x86_64", unix))]
+#[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod isa {
+    #[cfg(target_arch = "aarch64")]
+    pub mod aarch64;
+    #[cfg(target_arch = "x86_64")]
     pub mod x64;
 }
 
@@ -29,7 +33,10 @@ use gloam_interp::translate::CompiledFunc;
 use std::sync::Arc;
 
 /// Whether this build can compile to native code.
-pub const AVAILABLE: bool = cfg!(all(target_arch = "x86_64", unix));
+pub const AVAILABLE: bool = cfg!(all(
+    unix,
+    any(target_arch = "x86_64", target_arch = "aarch64")
+));
 
 /// The JIT as the engine's code generator.
 #[derive(Debug, Default)]
@@ -68,13 +75,13 @@ pub fn compile_batch_on(
     funcs: &[&CompiledFunc],
     threads: usize,
 ) -> Vec<Result<NativeCode, String>> {
-    #[cfg(all(target_arch = "x86_64", unix))]
+    #[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
         // Everything is assembled first, then linked in order, a mapping every
         // `LINK_CHUNK` bytes of code; both in parallel when `threads > 1`.
         link::link_all(&assemble_all(module, funcs, threads), threads)
     }
-    #[cfg(not(all(target_arch = "x86_64", unix)))]
+    #[cfg(not(all(unix, any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
         let _ = (module, threads);
         funcs
@@ -99,19 +106,16 @@ pub struct Listing {
 
 /// Compiles `func` of `module` for a listing (nothing is made executable).
 pub fn listing(module: &Module, func: &CompiledFunc) -> Result<Listing, String> {
-    #[cfg(all(target_arch = "x86_64", unix))]
+    #[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
-        use backend::Backend;
-        let mut b = isa::x64::X64::new(func.code.len(), func).with_listing();
-        compiler::compile(&mut b, module, func)?;
-        let a = b.finish()?;
+        let a = assemble_with(module, func, true)?;
         Ok(Listing {
             code: a.code,
             marks: a.marks,
             direct: a.direct,
         })
     }
-    #[cfg(not(all(target_arch = "x86_64", unix)))]
+    #[cfg(not(all(unix, any(target_arch = "x86_64", target_arch = "aarch64"))))]
     {
         let _ = (module, func);
         Err("no JIT backend for this target".into())
@@ -119,17 +123,58 @@ pub fn listing(module: &Module, func: &CompiledFunc) -> Result<Listing, String> 
 }
 
 /// Assembles one function (not yet placed in executable memory).
-#[cfg(all(target_arch = "x86_64", unix))]
+#[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn assemble(module: &Module, func: &CompiledFunc) -> Result<backend::Assembled, String> {
+    assemble_with(module, func, false)
+}
+
+/// Assembles one function with this target's backend, with instruction marks for a
+/// `listing` if asked.
+#[cfg(all(unix, target_arch = "x86_64"))]
+fn assemble_with(
+    module: &Module,
+    func: &CompiledFunc,
+    listing: bool,
+) -> Result<backend::Assembled, String> {
     use backend::Backend;
     let mut b = isa::x64::X64::new(func.code.len(), func);
+    if listing {
+        b = b.with_listing();
+    }
     compiler::compile(&mut b, module, func).and_then(|()| b.finish())
+}
+
+/// Assembles one function with this target's backend, with instruction marks for a
+/// `listing` if asked. A function whose conditional branches do not reach (more than
+/// 1 MiB of code) is assembled again with far branches.
+#[cfg(all(unix, target_arch = "aarch64"))]
+fn assemble_with(
+    module: &Module,
+    func: &CompiledFunc,
+    listing: bool,
+) -> Result<backend::Assembled, String> {
+    use backend::Backend;
+    use isa::aarch64::{Aarch64, BRANCH_RANGE};
+    let attempt = |far: bool| {
+        let mut b = Aarch64::new(func.code.len(), func);
+        if listing {
+            b = b.with_listing();
+        }
+        if far {
+            b = b.far_branches();
+        }
+        compiler::compile(&mut b, module, func).and_then(|()| b.finish())
+    };
+    match attempt(false) {
+        Err(e) if e == BRANCH_RANGE => attempt(true),
+        r => r,
+    }
 }
 
 /// Assembles `funcs`, in order, on up to `threads` threads (the calling one among them;
 /// it alone for a small batch). Threads take the next few functions as they finish, so
 /// functions of very different sizes still keep every thread busy.
-#[cfg(all(target_arch = "x86_64", unix))]
+#[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
 fn assemble_all(
     module: &Module,
     funcs: &[&CompiledFunc],

@@ -60,6 +60,10 @@ pub fn link_all(
         }
         work();
     });
+    // Other threads placed some of the code: the calling thread, which may run it next,
+    // synchronizes its own instruction fetch too (`isb` on aarch64, nothing on x86-64;
+    // the caches were made coherent by whichever thread wrote each mapping).
+    dynasmrt::cache_control::prepare_for_execution(&[]);
     // `scope` returns once every thread is done (and propagates a panic), so every
     // slot is set.
     slots
@@ -111,8 +115,9 @@ pub fn link(assembled: &[Result<Assembled, String>]) -> Vec<Result<NativeCode, S
             let resume = a.resume.iter().map(|&(pc, off)| (pc, base + off)).collect();
             // SAFETY: `base` is where `place` copied this function's code, whose offset 0
             // is the entry stub of the `NativeEntry` convention (System V: VmCtx in rdi,
-            // frame base in rsi, status in eax; callee-saved registers restored by the
-            // one epilogue); the code is position-independent, so it runs there.
+            // frame base in rsi, status in eax; AAPCS64: x0, x1, w0; callee-saved
+            // registers restored by the one epilogue); the code is position-independent,
+            // so it runs there, and `place` synchronized the instruction cache with it.
             let entry: NativeEntry = unsafe { std::mem::transmute(base as *const u8) };
             let direct = a.direct.map(|off| base + off);
             // SAFETY: the resume and direct-entry offsets are relative to `base`, where
@@ -127,7 +132,12 @@ pub fn link(assembled: &[Result<Assembled, String>]) -> Vec<Result<NativeCode, S
         .collect()
 }
 
-/// Copies the code into a fresh read-write mapping and makes it read+execute.
+/// Copies the code into a fresh read-write mapping and makes it read+execute. On aarch64
+/// the instruction cache is not coherent with the data cache: the written range is cleaned
+/// to the point of unification and invalidated in every core's instruction cache (`dc
+/// cvau`, `ic ivau`, `dsb ish`; a no-op on x86-64) before any thread learns the code's
+/// address. The mapping is fresh, but its addresses may have held code of an earlier,
+/// unmapped batch, whose stale lines this also drops.
 fn place(
     assembled: &[Result<Assembled, String>],
     starts: &[usize],
@@ -140,5 +150,13 @@ fn place(
             buf[start..start + a.code.len()].copy_from_slice(&a.code);
         }
     }
-    buf.make_exec()
+    dynasmrt::cache_control::synchronize_icache(&buf);
+    let exec = buf.make_exec()?;
+    // The calling thread may run the code right away: a context synchronization (`isb`)
+    // discards instructions it fetched already. Other threads see the code through the
+    // engine's synchronized publication of its `NativeCode` (a lock or atomic
+    // release/acquire), after the invalidation above, which `dsb ish` made visible to all
+    // cores.
+    dynasmrt::cache_control::prepare_for_execution(&exec);
+    Ok(exec)
 }

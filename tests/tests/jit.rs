@@ -1,7 +1,7 @@
 //! The JIT tier against the interpreter: the same modules give the same results, traps,
 //! backtraces and memory, and the JIT really compiles what it claims to.
 //!
-//! Where the build has no JIT (not x86-64, or without the `jit` feature), the tests that
+//! Where the build has no JIT (not x86-64 or aarch64, or without the `jit` feature), the tests that
 //! need native code, and the slow bench-kernel comparison, return early.
 
 use gloam::{Config, Engine, Instance, Linker, Module, Store, Trap, Val, WasmBacktrace};

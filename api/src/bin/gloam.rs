@@ -535,7 +535,7 @@ fn disas(args: &[String]) -> Result<ExitCode> {
     let file = file.ok_or_else(|| anyhow!("disas: missing FILE\n{USAGE}"))?;
     let module = if jit {
         if !Config::jit_available() {
-            bail!("this build has no JIT (--jit needs the `jit` feature on x86-64)");
+            bail!("this build has no JIT (--jit needs the `jit` feature on x86-64 or aarch64)");
         }
         let mut config = Config::new();
         config.jit_threshold(Some(0));
@@ -642,7 +642,9 @@ fn parse_mode(mode: &str) -> Result<Option<u32>> {
         m => bail!("unknown mode `{m}` (modes: interp, jit, tiered)"),
     };
     if !Config::jit_available() {
-        bail!("this build has no JIT (modes jit and tiered need the `jit` feature on x86-64)");
+        bail!(
+            "this build has no JIT (modes jit and tiered need the `jit` feature on x86-64 or aarch64)"
+        );
     }
     Ok(threshold)
 }
@@ -711,27 +713,17 @@ fn wast(args: &[String]) -> Result<ExitCode> {
     })
 }
 
-/// Prints the bytecode with each instruction's machine code under it (Intel syntax,
-/// offsets from the function's start), then the entry and the out-of-line paths.
-/// Returns false, printing nothing, when the JIT has no listing for the function (it
-/// stays interpreted, or the build has no JIT).
+/// Prints the bytecode with each instruction's machine code under it (x86-64: Intel
+/// syntax; other targets: the raw instruction words in hex, as there is no disassembler
+/// for them here; offsets from the function's start), then the entry and the out-of-line
+/// paths. Returns false, printing nothing, when the JIT has no listing for the function
+/// (it stays interpreted, or the build has no JIT).
 #[cfg(feature = "jit")]
 fn print_with_machine_code(module: &Module, index: u32, code: &[gloam_interp::ops::Instr]) -> bool {
-    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
     let Ok(l) = module.jit_listing(index) else {
         return false;
     };
-    let disassemble = |from: usize, to: usize| {
-        let bytes = &l.code[from..to];
-        let mut decoder = Decoder::with_ip(64, bytes, from as u64, DecoderOptions::NONE);
-        let mut formatter = IntelFormatter::new();
-        let mut text = String::new();
-        for ins in &mut decoder {
-            text.clear();
-            formatter.format(&ins, &mut text);
-            out!("         {:6x}  {text}", ins.ip());
-        }
-    };
+    let disassemble = |from: usize, to: usize| disassemble(&l.code, from, to);
     let first = l.marks.first().map_or(l.code.len(), |m| m.1);
     match l.direct {
         Some(d) => out!("         ; entry stub at 0, direct entry at {d:x}"),
@@ -747,6 +739,35 @@ fn print_with_machine_code(module: &Module, index: u32, code: &[gloam_interp::op
         disassemble(start, end);
     }
     true
+}
+
+/// Prints the machine code in `code[from..to]`, one instruction a line.
+#[cfg(all(feature = "jit", target_arch = "x86_64"))]
+fn disassemble(code: &[u8], from: usize, to: usize) {
+    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+    let mut decoder = Decoder::with_ip(64, &code[from..to], from as u64, DecoderOptions::NONE);
+    let mut formatter = IntelFormatter::new();
+    let mut text = String::new();
+    for ins in &mut decoder {
+        text.clear();
+        formatter.format(&ins, &mut text);
+        out!("         {:6x}  {text}", ins.ip());
+    }
+}
+
+/// Prints the machine code in `code[from..to]` as little-endian 32-bit instruction words
+/// (aarch64), in hex.
+#[cfg(all(feature = "jit", not(target_arch = "x86_64")))]
+fn disassemble(code: &[u8], from: usize, to: usize) {
+    for (i, w) in code[from..to].chunks(4).enumerate() {
+        let mut word = [0u8; 4];
+        word[..w.len()].copy_from_slice(w);
+        out!(
+            "         {:6x}  {:08x}",
+            from + 4 * i,
+            u32::from_le_bytes(word)
+        );
+    }
 }
 
 #[cfg(not(feature = "jit"))]
