@@ -20,9 +20,13 @@ pub mod helpers;
 #[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod link;
 #[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod pool;
+#[cfg(all(unix, any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod isa {
     #[cfg(target_arch = "aarch64")]
     pub mod aarch64;
+    #[cfg(test)]
+    mod limit_checks;
     #[cfg(target_arch = "x86_64")]
     pub mod x64;
 }
@@ -180,8 +184,6 @@ fn assemble_all(
     funcs: &[&CompiledFunc],
     threads: usize,
 ) -> Vec<Result<backend::Assembled, String>> {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     // Below this many bytecode instructions, starting threads costs more than it saves.
     const PARALLEL_MIN_INSTRS: usize = 4096;
     // Functions a thread takes at once.
@@ -190,34 +192,9 @@ fn assemble_all(
     if threads <= 1 || funcs.len() < 2 || instrs < PARALLEL_MIN_INSTRS {
         return funcs.iter().map(|f| assemble(module, f)).collect();
     }
-    let slots: Vec<OnceLock<Result<backend::Assembled, String>>> =
-        funcs.iter().map(|_| OnceLock::new()).collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        loop {
-            let start = next.fetch_add(GRAIN, Ordering::Relaxed);
-            if start >= funcs.len() {
-                break;
-            }
-            let end = (start + GRAIN).min(funcs.len());
-            for (f, slot) in funcs[start..end].iter().zip(&slots[start..end]) {
-                // Each index is taken by one thread only, so every slot is set once.
-                let _ = slot.set(assemble(module, f));
-            }
-        }
-    };
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
-        }
-        work();
-    });
-    slots
+    pool::map(funcs, threads, GRAIN, |f| assemble(module, f))
         .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .unwrap_or_else(|| Err("function was not assembled".into()))
-        })
+        .map(|a| a.unwrap_or_else(|| Err("function was not assembled".into())))
         .collect()
 }
 

@@ -8,8 +8,7 @@ use crate::backend::Assembled;
 use dynasmrt::AssemblyOffset;
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 use gloam_interp::native::{NativeCode, NativeEntry};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Bytes of code after which a batch is linked into its own mapping.
 pub const LINK_CHUNK: usize = 4 << 20;
@@ -41,34 +40,18 @@ pub fn link_all(
             .flat_map(|r| link(&assembled[r]))
             .collect();
     }
-    // Threads take the next chunk as they finish one; each chunk's outcomes go to its
-    // own slot, so the order is kept.
-    let slots: Vec<OnceLock<Vec<Result<NativeCode, String>>>> =
-        ranges.iter().map(|_| OnceLock::new()).collect();
-    let next = AtomicUsize::new(0);
-    let work = || {
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(r) = ranges.get(i) else { break };
-            // Each index is taken by one thread only, so every slot is set once.
-            let _ = slots[i].set(link(&assembled[r.clone()]));
-        }
-    };
-    std::thread::scope(|s| {
-        for _ in 1..threads.min(ranges.len()) {
-            s.spawn(work);
-        }
-        work();
-    });
+    // One chunk at a time per thread; each chunk's outcomes stay in its place.
+    let linked = crate::pool::map(&ranges, threads, 1, |r| link(&assembled[r.clone()]));
     // Other threads placed some of the code: the calling thread, which may run it next,
     // synchronizes its own instruction fetch too (`isb` on aarch64, nothing on x86-64;
     // the caches were made coherent by whichever thread wrote each mapping).
     dynasmrt::cache_control::prepare_for_execution(&[]);
-    // `scope` returns once every thread is done (and propagates a panic), so every
-    // slot is set.
-    slots
+    linked
         .into_iter()
-        .flat_map(|slot| slot.into_inner().unwrap_or_default())
+        .zip(ranges)
+        .flat_map(|(l, r)| {
+            l.unwrap_or_else(|| r.map(|_| Err("function was not linked".into())).collect())
+        })
         .collect()
 }
 
